@@ -1,0 +1,1 @@
+"""Adapters: the database and other outside things the domain talks to through ports."""

@@ -1,0 +1,260 @@
+"""Database tables (SQLAlchemy Core). Alembic migrations in migrations/ create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.sql.expression import false
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as UTC; SQLite has no time zones, so refuse naive ones."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times must carry a time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("municipality", String(64), nullable=False),
+    Column("citizen_ref", String(128), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("caseworker", String(128)),
+    Column("stage", String(32), nullable=False),
+    Column("stage_entered_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("target_group", String(48), nullable=False, server_default=""),
+    Column("obligations_since", UTCDateTime()),
+    # One case per citizen per municipality: recording the same application twice is harmless.
+    UniqueConstraint("municipality", "citizen_ref", name="uq_cases_citizen"),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("from_stage", String(32), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("todo_id", String(48)),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_by", String(128), nullable=False, server_default="system"),
+    Column("applied_at", UTCDateTime()),
+    # A step that cannot be applied (its municipality's rules are gone, say) is released with the
+    # error; after MAX_STEP_FAILURES it is parked for operations instead of blocking every batch.
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("data", JSON),  # the record filled in with the outcome (assessment, plan, follow-up, exit)
+    UniqueConstraint("case_id", "seq", name="uq_steps_case_seq"),
+    # An outcome of a to-do is recorded once, whoever clicks twice.
+    UniqueConstraint("todo_id", name="uq_steps_todo"),
+)
+Index("ix_steps_pending", steps.c.applied_at, steps.c.from_stage, steps.c.id)
+
+todos = Table(
+    "todos",
+    metadata,
+    Column("id", String(48), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("step_id", Integer, ForeignKey("steps.id"), nullable=False),
+    Column("kind", String(48), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("assignee", String(128), nullable=False),
+    Column("team", String(64), nullable=False),
+    Column("outcomes", JSON, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("outcome", String(32)),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("completed_at", UTCDateTime()),
+    Column("completed_by", String(128)),
+    Column("side", Boolean, nullable=False, server_default=false()),  # beside the journey (a wrap-up)
+)
+Index("ix_todos_assignee_status_due", todos.c.assignee, todos.c.status, todos.c.due_at)
+Index("ix_todos_case", todos.c.case_id)
+
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("todo_id", String(48), ForeignKey("todos.id")),
+    Column("rule_key", String(96), nullable=False),
+    Column("config_version", String(64), nullable=False),
+    Column("calendar", String(64), nullable=False),
+    Column("start_event", String(128), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),  # open | met | missed
+    Column("closed_at", UTCDateTime()),
+    Column("explanation", Text, nullable=False),
+    # Each pause or resumption makes a new revision (history in deadline_changes); while an
+    # open-ended pause lasts, paused_since is set and the deadline's alarms are suspended.
+    Column("revision", Integer, nullable=False, server_default="1"),
+    Column("paused_since", UTCDateTime()),
+)
+Index("ix_deadlines_case", deadlines.c.case_id)
+Index("ix_deadlines_status_due", deadlines.c.status, deadlines.c.due_at)
+
+alarms = Table(
+    "alarms",
+    metadata,
+    # "<deadline>:r1", "<deadline>:e2": the id itself guarantees one row per reminder/escalation step.
+    Column("id", String(160), primary_key=True),
+    Column("deadline_id", String(128), ForeignKey("deadlines.id"), nullable=False),
+    Column("case_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # reminder | escalation
+    Column("step", Integer, nullable=False),
+    Column("offset_label", String(32), nullable=False),
+    Column("notify_role", String(32), nullable=False),
+    Column("recipient", String(128), nullable=False),
+    Column("fires_at", UTCDateTime(), nullable=False),
+    Column("deadline_due_at", UTCDateTime(), nullable=False),
+    Column("rule_key", String(96), nullable=False),
+    Column("state", String(16), nullable=False, server_default="pending"),  # pending|fired|cancelled|skipped
+    Column("fired_at", UTCDateTime()),
+    Column("sweep_id", String(32)),
+)
+Index("ix_alarms_state_fires", alarms.c.state, alarms.c.fires_at)
+Index("ix_alarms_deadline", alarms.c.deadline_id)
+Index("ix_alarms_sweep", alarms.c.sweep_id)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(160), primary_key=True),  # = the alarm id: an alarm notifies once
+    Column("case_id", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("notify_role", String(32), nullable=False),
+    Column("recipient", String(128), nullable=False),
+    Column("rule_key", String(96), nullable=False),
+    Column("deadline_due_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("read_at", UTCDateTime()),
+)
+Index("ix_notifications_recipient", notifications.c.recipient, notifications.c.created_at)
+
+letters = Table(
+    "letters",
+    metadata,
+    Column("id", String(96), primary_key=True),
+    Column("case_id", String(32), nullable=False),
+    Column("todo_id", String(48), nullable=False),
+    Column("form", String(48), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("context", JSON, nullable=False),
+    Column("body", Text),
+    Column("attachment", Text),  # an iCalendar (.ics) file for a booked meeting
+    Column("rendered_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+Index("ix_letters_pending", letters.c.rendered_at)
+
+pauses = Table(
+    "pauses",
+    metadata,
+    Column("id", String(48), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("basis", String(32), nullable=False),  # sickness, exemption, treatment_stay, ...
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime()),  # NULL while the end is not known
+    Column("note", Text),
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+Index("ix_pauses_case", pauses.c.case_id)
+
+deadline_changes = Table(
+    "deadline_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deadline_id", String(128), ForeignKey("deadlines.id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Column("due_before", UTCDateTime(), nullable=False),
+    Column("due_after", UTCDateTime()),  # NULL: the clock stopped (open-ended pause)
+    Column("reason", Text, nullable=False),
+    UniqueConstraint("deadline_id", "revision", name="uq_deadline_changes_revision"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # meeting | offer
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("step_id", Integer, ForeignKey("steps.id"), nullable=False),
+    # A step records each kind of event once, however often it is applied.
+    UniqueConstraint("step_id", "kind", name="uq_case_events_step_kind"),
+)
+Index("ix_case_events_case", case_events.c.case_id, case_events.c.kind, case_events.c.occurred_at)
+
+caseworker_changes = Table(
+    "caseworker_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("previous", String(128)),  # NULL: the first caseworker (from the team queue), not a change
+    Column("caseworker", String(128), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Column("changed_by", String(128), nullable=False),
+)
+Index("ix_caseworker_changes_case", caseworker_changes.c.case_id, caseworker_changes.c.changed_at)
+
+placements = Table(
+    "placements",
+    metadata,
+    Column("step_id", Integer, ForeignKey("steps.id"), primary_key=True),  # the outcome that started it
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("municipality", String(64), nullable=False),
+    Column("intervention", String(48), nullable=False),
+    Column("provider", String(200), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+)
+Index("ix_placements_occupancy", placements.c.municipality, placements.c.intervention, placements.c.ends_on)

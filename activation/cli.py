@@ -1,0 +1,885 @@
+"""The `activation` command: set up, record applications, work to-dos, run the flows."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from activation import journey
+from activation.adapters.db import ENV_DATABASE_URL, database_url
+from activation.config import ENV_CONFIG_DIR, CadenceRule, ConfigError
+
+app = typer.Typer(
+    help="Orchestrate the activation process: applications, caseworker to-dos, deadlines, escalations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Check and show the rules per municipality.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+case_app = typer.Typer(help="Look at one case: its journey, deadlines and why each is due.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_TZ = "Europe/Copenhagen"  # DK and SE share CET/CEST; used only for times given without offset
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+CaseOpt = Annotated[str | None, typer.Option("--case", help="Only this case.")]
+MunicipalityOpt = Annotated[str | None, typer.Option(help="Only this municipality.")]
+LimitOpt = Annotated[int, typer.Option(help="At most this many.")]
+CaseIdArg = Annotated[str, typer.Argument(help="The case, e.g. c-7k2m9qxa.")]
+NowOpt = Annotated[
+    str | None,
+    typer.Option("--now", help="Pretend it is this time (ISO 8601, e.g. 2026-11-20T15:00); default: the real clock."),
+]
+
+
+class UserError(Exception):
+    """Bad input: shown as one line, exit code 2."""
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def parse_time(text: str | None, tz: str = DEFAULT_TZ) -> datetime:
+    """Read an ISO time; without an offset it is local time in tz."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "T", 1) if " " in text.strip() else text.strip())
+    except ValueError:
+        raise UserError(
+            f"malformed time {text!r}; use ISO 8601 like 2026-11-20T15:00 or 2026-11-20T15:00+01:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def emit_json(value: Any) -> None:
+    """Print value as JSON on stdout."""
+    sys.stdout.write(json.dumps(_plain(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def _local(moment: datetime | None, tz: str = DEFAULT_TZ) -> str:
+    return "" if moment is None else moment.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M")
+
+
+def _runtime() -> Any:
+    from activation.runtime import get_runtime
+
+    return get_runtime()
+
+
+def _known_municipality(municipality: str | None) -> Any:
+    # A filter on a municipality that does not exist is a typo: say so instead of listing nothing.
+    rt = _runtime()
+    if municipality:
+        rt.rules.municipality(municipality)
+    return rt
+
+
+def _prefect_env() -> None:
+    # Prefect must be configured before it is imported: a project-local home, no telemetry on a
+    # closed network, and time for a first start that migrates its own SQLite database.
+    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@app.callback()
+def main_options(
+    config_dir: Annotated[
+        Path | None,
+        typer.Option("--config-dir", help=f"Config directory (default ${ENV_CONFIG_DIR} or the bundled config/)."),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help=f"Database URL (default ${ENV_DATABASE_URL} or sqlite:///activation.db).")
+    ] = None,
+) -> None:
+    """Orchestrate the activation process for citizens on social assistance."""
+    # Options become environment variables so that flows and tasks, wherever they run, see them.
+    if config_dir:
+        os.environ[ENV_CONFIG_DIR] = str(config_dir.resolve())
+    if db:
+        os.environ[ENV_DATABASE_URL] = db
+
+
+# -- commands ---------------------------------------------------------------------------------
+@app.command()
+def init(as_json: JsonOpt = False) -> None:
+    """Create or upgrade the database and check the configuration."""
+    from activation.adapters.db import current_revision, head_revision, make_engine, migrate
+    from activation.config import load
+
+    rules = load()
+    engine = make_engine()
+    applied = migrate(engine)
+    result: dict[str, Any] = {
+        "database": _safe_url(database_url()),
+        "schema": current_revision(engine),
+        "migrated": applied,
+        "head": head_revision(),
+        "config_dir": str(rules.directory),
+        "municipalities": sorted(rules.municipalities),
+    }
+    engine.dispose()
+    if as_json:
+        emit_json(result)
+        return
+    console.print(
+        f"[green]Database ready[/] at {result['database']} (schema {result['schema']}{', upgraded' if applied else ''})"
+    )
+    console.print(f"Config {result['config_dir']}: {', '.join(result['municipalities'])}")
+
+
+def _safe_url(url: str) -> str:
+    # Never print a password from a database URL.
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
+    return url
+
+
+@config_app.command("validate")
+def config_validate(as_json: JsonOpt = False) -> None:
+    """Validate every national and municipality rule set; exit 1 on any error."""
+    from activation.config import config_dir, load
+
+    try:
+        rules = load()
+    except ConfigError as exc:
+        if as_json:
+            emit_json({"ok": False, "config_dir": str(config_dir()), "problems": exc.problems})
+        else:
+            for problem in exc.problems:
+                err.print(f"[red]error[/] {problem}", highlight=False, soft_wrap=True)
+            err.print(f"{len(exc.problems)} problem(s) in {config_dir()}")
+        raise typer.Exit(1) from None
+    summary = {code: rules.version(code) for code in sorted(rules.municipalities)}
+    if as_json:
+        emit_json({"ok": True, "config_dir": str(rules.directory), "municipalities": summary})
+        return
+    console.print(f"[green]ok[/] {rules.directory}: {len(summary)} municipalities")
+    for code, version in summary.items():
+        console.print(f"  {code:<12} {version}")
+
+
+@config_app.command("show")
+def config_show(municipality: str, as_json: JsonOpt = False) -> None:
+    """Show the deadlines in force for a municipality and where each comes from."""
+    from activation.config import load
+
+    rules = load()
+    m = rules.municipality(municipality)
+    rows: list[dict[str, Any]] = [
+        {
+            "deadline": key,
+            "due": str(rule.due),
+            "calendar": rule.calendar,
+            "remind_before": [str(d) for d in rule.remind_before],
+            "escalate_after": [{"after": str(s.after), "notify": s.notify} for s in rule.escalate_after],
+            "source": rule.source,
+            "local_choice": rule.local_choice,
+        }
+        for key, rule in m.deadlines.items()
+    ]
+    if as_json:
+        emit_json({"municipality": m.code, "name": m.name, "version": rules.version(m.code), "deadlines": rows})
+        return
+    table = Table(title=f"{m.name} ({rules.version(m.code)})")
+    for col in ("deadline", "due", "reminders", "escalations", "source"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["deadline"],
+            r["due"] + (" *" if r["local_choice"] else ""),
+            ", ".join(r["remind_before"]),
+            ", ".join(f"{s['after']} -> {s['notify']}" for s in r["escalate_after"]),
+            r["source"],
+        )
+    console.print(table)
+    console.print("* local choice: the sources give no number")
+
+
+@app.command("journey")
+def show_journey(
+    mermaid: Annotated[bool, typer.Option("--mermaid", help="Print the Mermaid diagram.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the citizen journey: stages, to-dos, deadline keys and outcomes."""
+    if mermaid:
+        sys.stdout.write(journey.mermaid())
+        return
+    stages: list[dict[str, Any]] = [
+        {
+            "stage": s.name,
+            "todo": s.todo.kind if s.todo else None,
+            "role": s.todo.role if s.todo else None,
+            "deadline": s.deadline,
+            "outcomes": {o: go.to for o, go in s.outcomes.items()},
+        }
+        for s in journey.JOURNEY
+    ]
+    if as_json:
+        emit_json(stages)
+        return
+    table = Table(title="Citizen journey")
+    for col in ("stage", "to-do (role)", "deadline key", "outcomes -> next stage"):
+        table.add_column(col)
+    for s in stages:
+        table.add_row(
+            s["stage"],
+            f"{s['todo']} ({s['role']})" if s["todo"] else "",
+            s["deadline"] or "",
+            ", ".join(f"{o} -> {t}" for o, t in s["outcomes"].items()),
+        )
+    console.print(table)
+
+
+@app.command()
+def apply(
+    municipality: Annotated[str, typer.Argument(help="Municipality code, e.g. karlskrona.")],
+    citizen_ref: Annotated[str, typer.Argument(help="The municipality's external citizen reference (never logged).")],
+    team: Annotated[str | None, typer.Option(help="Team (default: the municipality's default team).")] = None,
+    caseworker: Annotated[str | None, typer.Option(help="Responsible caseworker, if already known.")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Target group, e.g. activity_ready (default: the municipality's).")
+    ] = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an application; recording it twice opens one case."""
+    from activation import services
+
+    rt = _runtime()
+    tz = rt.rules.municipality(municipality).timezone
+    received = parse_time(now, tz)
+    result = services.record_application(
+        rt.store, rt.rules, municipality, citizen_ref, received, team, caseworker, group=group
+    )
+    if as_json:
+        emit_json({**asdict(result), "received_at": received.isoformat()})
+        return
+    verb = "Opened case" if result.created else "Already recorded: case"
+    console.print(f"{verb} [bold]{result.case_id}[/] in {result.municipality} (received {_local(received, tz)}).")
+    console.print(
+        "The first-meeting to-do is created by the intake flow: run `activation tick` (or `activation serve`)."
+    )
+
+
+@app.command()
+def todos(
+    case: CaseOpt = None,
+    assignee: Annotated[str | None, typer.Option(help="Only this assignee, e.g. a caseworker or queue:<team>.")] = None,
+    municipality: MunicipalityOpt = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only open to-dos past their due time.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Include completed to-dos.")] = False,
+    limit: LimitOpt = 200,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List caseworker to-dos, soonest due first."""
+    from activation.ports import TodoFilter
+
+    at = parse_time(now)
+    rt = _known_municipality(municipality)
+    query = TodoFilter(
+        case_id=case,
+        assignee=assignee,
+        municipality=municipality.lower() if municipality else None,
+        status=None if all_ else "open",
+        overdue_at=at if overdue else None,
+        limit=limit,
+    )
+    with rt.store.transaction() as tx:
+        found = tx.list_todos(query)
+    if as_json:
+        emit_json([{**_plain(x), "overdue": x.overdue(at)} for x in found])
+        return
+    if not found:
+        console.print("No to-dos match.")
+        return
+    table = Table(title=f"To-dos ({len(found)})")
+    for col in ("to-do", "case", "what", "assignee", "due", "status", "outcomes"):
+        table.add_column(col, overflow="fold")
+    for x in found:
+        tz = rt.rules.municipality(x.municipality).timezone
+        due = _local(x.due_at, tz)
+        if x.status != "open":
+            status = x.status
+        elif x.paused_since:
+            status = "[yellow]paused[/]"
+        else:
+            status = "[red]overdue[/]" if x.overdue(at) else "open"
+        table.add_row(
+            x.id,
+            x.case_id,
+            x.title,
+            x.assignee,
+            due,
+            status if x.status == "open" else f"{x.status}: {x.outcome}",
+            ", ".join(x.outcomes),
+        )
+    console.print(table)
+
+
+@app.command()
+def deadlines(
+    case: CaseOpt = None,
+    municipality: MunicipalityOpt = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only those past due (and not paused).")] = False,
+    obligations: Annotated[
+        bool, typer.Option("--obligations", help="Only meeting and offer obligations (passive periods).")
+    ] = False,
+    limit: LimitOpt = 200,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List open deadlines: to-dos' and the target group's meeting and offer obligations."""
+    at = parse_time(now)
+    rt = _known_municipality(municipality)
+    with rt.store.transaction() as tx:
+        found = tx.list_deadlines(
+            case, municipality.lower() if municipality else None, at if overdue else None, obligations, limit
+        )
+    for d in found:
+        d["overdue"] = d["paused_since"] is None and d["due_at"] < at
+        rule = rt.rules.municipality(d["municipality"]).rule(d["rule_key"])
+        d["label"] = rule.label if isinstance(rule, CadenceRule) else None
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        console.print("No open deadlines match.")
+        return
+    table = Table(title=f"Open deadlines ({len(found)})")
+    for col in ("deadline", "case", "what", "due", "status"):
+        table.add_column(col, overflow="fold")
+    for d in found:
+        tz = rt.rules.municipality(d["municipality"]).timezone
+        what = d.get("label") or f"to-do {d['todo_id']} ({d['rule_key']})"
+        status = "[yellow]paused[/]" if d["paused_since"] else ("[red]overdue[/]" if d["overdue"] else "open")
+        table.add_row(d["id"], d["case_id"], what, _local(d["due_at"], tz), status)
+    console.print(table)
+
+
+@app.command()
+def complete(
+    todo_id: Annotated[str, typer.Argument(help="The to-do id, e.g. c-7k2m9qxa.0.")],
+    outcome: Annotated[str, typer.Argument(help="One of the outcomes the to-do accepts, e.g. held or no_show.")],
+    by: Annotated[str, typer.Option(help="Who completes it (caseworker id).")] = "caseworker",
+    data: Annotated[
+        str | None,
+        typer.Option(help="The form the outcome needs, as JSON or @file.json (assessment, plan, follow-up, exit)."),
+    ] = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Complete a to-do with an outcome (and its form); its reminders and escalations stop."""
+    from activation import services
+
+    at = parse_time(now)
+    rt = _runtime()
+    done = services.complete_todo(rt.store, todo_id, outcome, at, by, _read_data(data), rt.rules)
+    deadline = "met" if done.completed_at and done.completed_at <= done.due_at else "missed"
+    if as_json:
+        emit_json({**_plain(done), "deadline": deadline})
+        return
+    console.print(
+        f"Completed {done.id} ({done.title}) as [bold]{done.outcome}[/]; deadline {deadline}."
+        " The next to-do is created by the next `activation tick`."
+    )
+
+
+@app.command()
+def interventions(
+    municipality: Annotated[str, typer.Argument(help="Municipality code, e.g. linkoping.")],
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the intervention catalogue: how soon each must start, places and how many are taken."""
+    at = parse_time(now)
+    rt = _runtime()
+    m = rt.rules.municipality(municipality)
+    with rt.store.transaction() as tx:
+        taken = tx.occupancy(m.code, at.astimezone(ZoneInfo(m.timezone)).date())
+    rows = [
+        {
+            "intervention": key,
+            "name": item.name,
+            "start_within": str(item.due),
+            "capacity": item.capacity,
+            "occupied": taken.get(key, 0),
+            "free": None if item.capacity is None else item.capacity - taken.get(key, 0),
+            "source": item.source,
+        }
+        for key, item in m.interventions.items()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"Intervention catalogue of {m.name}")
+    for col in ("intervention", "name", "start within", "places", "taken", "free"):
+        table.add_column(col)
+    for r in rows:
+        free = "" if r["free"] is None else (f"[red]{r['free']}[/]" if r["free"] <= 0 else str(r["free"]))
+        table.add_row(
+            r["intervention"], r["name"], r["start_within"], str(r["capacity"] or "-"), str(r["occupied"]), free
+        )
+    console.print(table)
+
+
+@app.command()
+def assign(
+    case_id: CaseIdArg,
+    caseworker: Annotated[str, typer.Argument(help="The caseworker who becomes responsible.")],
+    by: Annotated[str, typer.Option(help="Who decides it (team lead id).")] = "team_lead",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a caseworker responsible for a case; their to-dos follow, frequent changes alert the team lead."""
+    from activation import services
+
+    at = parse_time(now)
+    rt = _runtime()
+    result = services.assign_caseworker(rt.store, rt.rules, case_id, caseworker, at, by)
+    if as_json:
+        emit_json(result)
+        return
+    console.print(
+        f"Case {result.case_id}: {result.previous or 'team queue'} -> [bold]{result.caseworker}[/];"
+        f" {result.todos_moved} open to-do(s) moved."
+    )
+    if result.alerted:
+        err.print(
+            f"[yellow]{result.changes_in_window} caseworker changes within the window:"
+            " the team lead has been alerted (continuity matters for the citizen).[/]"
+        )
+
+
+@app.command()
+def book(
+    todo_id: Annotated[str, typer.Argument(help="The meeting to-do, e.g. c-7k2m9qxa.0.")],
+    at_: Annotated[str, typer.Option("--at", help="When the meeting starts (ISO 8601, local time).")],
+    minutes: Annotated[int, typer.Option(help="How long it lasts.")] = 60,
+    place: Annotated[str, typer.Option(help="Where (default: the municipality).")] = "",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Book a meeting's time: the citizen gets an invitation with an .ics calendar file."""
+    from activation import services
+
+    moment = parse_time(now)
+    rt = _runtime()
+    result = services.book_meeting(rt.store, rt.rules, todo_id, parse_time(at_), moment, minutes, place)
+    if as_json:
+        emit_json(result)
+        return
+    console.print(
+        f"Booked {result.todo_id} for {_local(result.starts_at)}; the invitation ({result.letter_id}) goes out."
+    )
+    if result.after_deadline:
+        err.print("[yellow]The meeting is after the to-do's deadline: it will count as missed.[/]")
+
+
+@app.command("health-info")
+def health_info(case_id: CaseIdArg, now: NowOpt = None, as_json: JsonOpt = False) -> None:
+    """Start fetching health information: a consent to-do first, then the certificate request."""
+    _start_beside(
+        case_id, "health_information", now, as_json, " When the consent is given, the certificate request follows."
+    )
+
+
+@app.command("coordinated-plan")
+def coordinated_plan(case_id: CaseIdArg, now: NowOpt = None, as_json: JsonOpt = False) -> None:
+    """Start a coordinated plan (DK rehabilitation plan before the rehab team, LAB § 30 a; SE SIP)."""
+    _start_beside(case_id, "coordinated_plan", now, as_json)
+
+
+def _start_beside(case_id: str, what: str, now: str | None, as_json: bool, then: str = "") -> None:
+    from activation import services
+
+    rt = _runtime()
+    todo = services.start_beside(rt.store, rt.rules, case_id, what, parse_time(now))
+    if as_json:
+        emit_json(todo)
+        return
+    console.print(f"To-do {todo.id}: {todo.title}, due {_local(todo.due_at)}.{then}")
+
+
+@app.command()
+def pause(
+    case_id: CaseIdArg,
+    basis: Annotated[
+        str, typer.Argument(help="Legal ground: sickness, exemption, treatment_stay, maternity_leave, ...")
+    ],
+    from_: Annotated[str | None, typer.Option("--from", help="When the ground began (default: now).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="When it ends, if known; else the clock stops until `resume`.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A short note for colleagues (no health details).")] = None,
+    by: Annotated[str, typer.Option(help="Who records it (caseworker id).")] = "caseworker",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pause a case's deadlines on a legal ground (sickness, exemption, treatment stay, ...)."""
+    from activation import pauses
+
+    at = parse_time(now)
+    rt = _runtime()
+    result = pauses.record_pause(
+        rt.store,
+        rt.rules,
+        case_id,
+        basis,
+        parse_time(from_) if from_ else at,
+        parse_time(until) if until else None,
+        at,
+        by,
+        note,
+    )
+    _print_pause(result, as_json, "Paused")
+
+
+@app.command()
+def resume(
+    pause_id: Annotated[str, typer.Argument(help="The open-ended pause, e.g. p-4m8kq2zd.")],
+    at_: Annotated[str | None, typer.Option("--at", help="When the ground ended (default: now).")] = None,
+    by: Annotated[str, typer.Option(help="Who records it (caseworker id).")] = "caseworker",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """End an open-ended pause: stopped deadlines resume with the time left or restart by their rule."""
+    from activation import pauses
+
+    moment = parse_time(now)
+    rt = _runtime()
+    result = pauses.end_pause(rt.store, rt.rules, pause_id, parse_time(at_) if at_ else moment, moment, by)
+    _print_pause(result, as_json, "Resumed")
+
+
+def _print_pause(result: Any, as_json: bool, verb: str) -> None:
+    if as_json:
+        emit_json(
+            {"pause": result.pause, "deadlines": [{**_plain(r), "alarms": len(r.alarms)} for r in result.revisions]}
+        )
+        return
+    p = result.pause
+    span = f"{_local(p.starts_at)} - {_local(p.ends_at) if p.ends_at else 'until resumed'}"
+    console.print(f"{verb}: pause [bold]{p.id}[/] ({p.basis}) on case {p.case_id}, {span}.")
+    if not result.revisions:
+        console.print("No open deadline was affected.")
+    for r in result.revisions:
+        after = _local(r.due_after) if r.due_after else "clock stopped"
+        console.print(f"  {r.deadline_id}: {_local(r.due_before)} -> {after}  ({r.reason})")
+
+
+@case_app.command("show")
+def case_show(
+    case_id: CaseIdArg,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a case: where it is in the journey, its to-dos, open deadlines and why each is due then."""
+    at = parse_time(now)
+    rt = _runtime()
+    with rt.store.transaction() as tx:
+        detail = tx.case_detail(case_id)
+    if detail is None:
+        raise UserError(f"unknown case {case_id!r}")
+    if as_json:
+        emit_json(detail)
+        return
+    c = detail["case"]
+    tz = (
+        rt.rules.municipality(c["municipality"]).timezone
+        if c["municipality"] in rt.rules.municipalities
+        else DEFAULT_TZ
+    )
+    console.rule(f"Case {c['id']} ({c['municipality']}, team {c['team']})")
+    console.print(
+        f"Citizen reference {c['citizen_ref']}; caseworker {c['caseworker'] or 'none (team queue)'}; {c['status']}"
+        f"; opened {_local(c['created_at'], tz)}"
+    )
+    path = " -> ".join(f"[bold reverse]{name}[/]" if name == c["stage"] else name for name in journey.stage_names())
+    console.print(f"Journey: {path}")
+    console.print("\n[bold]Timeline[/]")
+    for step in detail["steps"]:
+        state = (
+            "applied"
+            if step["applied_at"]
+            else ("parked: " + (step["last_error"] or "") if step["failures"] >= 3 else "waiting for the next tick")
+        )
+        when = _local(step["occurred_at"], tz)
+        console.print(f"  {when}  {step['from_stage']}: {step['outcome']} ({step['recorded_by']}; {state})")
+        if step["data"]:
+            record = "; ".join(f"{k}: {v}" for k, v in step["data"].items() if v not in (None, [], {}))
+            console.print(f"    form: {record}", highlight=False)
+    for p in detail["pauses"]:
+        end = f"until {_local(p['ends_at'], tz)}" if p["ends_at"] else "until resumed"
+        console.print(f"  {_local(p['starts_at'], tz)}  pause {p['id']} ({p['basis']}) {end}")
+    for change in detail["caseworker_changes"]:
+        when = _local(change["changed_at"], tz)
+        console.print(f"  {when}  caseworker {change['previous'] or 'team queue'} -> {change['caseworker']}")
+    for n in detail["notifications"]:
+        console.print(f"  {_local(n['created_at'], tz)}  {n['kind']} {n['step']} to {n['recipient']} ({n['rule_key']})")
+    console.print("\n[bold]Deadlines[/]")
+    for d in detail["deadlines"]:
+        if d["status"] != "open":
+            status = d["status"]
+        elif d["paused_since"]:
+            status = f"[yellow]clock stopped since {_local(d['paused_since'], tz)}[/]"
+        else:
+            status = "[red]overdue[/]" if d["due_at"] < at else "open"
+        console.print(f"  {d['id']} {d['rule_key']}: due {_local(d['due_at'], tz)} - {status}")
+        console.print(f"    why: {d['explanation']}", highlight=False)
+        for h in d["history"]:
+            after = _local(h["due_after"], tz) if h["due_after"] else "clock stopped"
+            console.print(
+                f"    revision {h['revision']} ({_local(h['changed_at'], tz)}): -> {after}; {h['reason']}",
+                highlight=False,
+            )
+        waiting = [a for a in d["alarms"] if a["state"] in ("pending", "suspended")]
+        for a in waiting:
+            fires = _local(a["fires_at"], tz)
+            console.print(
+                f"    {a['kind']} {a['step']} ({a['offset_label']}) to {a['recipient']} at {fires}, {a['state']}"
+            )
+    console.print("\n[bold]To-dos[/]")
+    for x in detail["todos"]:
+        done = f"{x['status']}: {x['outcome']} {_local(x['completed_at'], tz)}" if x["status"] != "open" else "open"
+        console.print(f"  {x['id']} {x['title']} -> {x['assignee']}, due {_local(x['due_at'], tz)}; {done}")
+
+
+def _read_data(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        raw = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+        value = json.loads(raw)
+    except OSError as exc:
+        raise UserError(f"cannot read {text[1:]}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--data is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(value, dict):
+        raise UserError('--data must be a JSON object, e.g. \'{"ladder_step": "day_activity"}\'')
+    return value
+
+
+@app.command()
+def tick(
+    now: NowOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would happen, write nothing.")] = False,
+    batch_size: Annotated[int, typer.Option(help="Cases or alarms per batch.")] = 500,
+    retry_parked: Annotated[
+        bool, typer.Option("--retry-parked", help="First give steps parked after repeated failures another try.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run pending flow work (intake, next steps, letters) and the deadline sweep once."""
+    at = parse_time(now)
+    if dry_run:
+        _tick_dry_run(at, as_json)
+        return
+    rt = _runtime()  # migrate and validate before starting Prefect, for a clear error
+    if retry_parked:
+        with rt.store.transaction() as tx:
+            err.print(f"{tx.unpark_steps()} parked step(s) will be tried again.")
+    _prefect_env()
+    from flows.tick import run_tick
+
+    if not as_json:
+        err.print("Running the flows (the first run starts Prefect's embedded server; ~30 s the very first time)...")
+    result = run_tick(at, batch_size)
+    if as_json:
+        emit_json(result)
+        return
+    _print_tick(result)
+
+
+def _print_tick(result: dict[str, dict[str, int]]) -> None:
+    i, a, s = result["intake"], result["advance"], result["sweep"]
+    console.print(
+        f"intake: {i['moved']} application(s) -> {i['todos']} to-do(s), {i['alarms']} reminder/escalation row(s),"
+        f" {i.get('letters_rendered', 0)} letter(s)"
+    )
+    console.print(f"advance: {a['moved']} case(s) moved on -> {a['todos']} to-do(s)")
+    failed = i.get("failed", 0) + a.get("failed", 0)
+    if failed:
+        err.print(
+            f"[red]{failed} step(s) could not be applied[/] (see the flow logs); they are retried on the next"
+            " tick and parked after 3 failures: `activation tick --dry-run` lists parked steps"
+        )
+    console.print(
+        f"sweep: {s['reminders']} reminder(s), {s['escalations']} escalation(s) fired"
+        + (f", {s['skipped_reminders']} stale reminder(s) skipped" if s["skipped_reminders"] else "")
+    )
+
+
+def _tick_dry_run(at: datetime, as_json: bool) -> None:
+    rt = _runtime()
+    with rt.store.transaction() as tx:
+        steps = tx.pending_steps(None, 10_000)
+        alarms = tx.due_alarms(at, 10_000)
+        parked = tx.parked_steps(1_000)
+    # A dry run writes nothing: the transaction above only reads, and is rolled back anyway.
+    would: dict[str, Any] = {
+        "now": at.isoformat(),
+        "steps": [{"case_id": s.case_id, "from_stage": s.from_stage, "outcome": s.outcome} for s in steps],
+        "parked": [
+            {"case_id": s.case_id, "from_stage": s.from_stage, "outcome": s.outcome, "error": s.last_error}
+            for s in parked
+        ],
+        "alarms": [
+            {
+                "id": a.id,
+                "case_id": a.case_id,
+                "kind": a.kind
+                if not (a.kind == "reminder" and a.deadline_due_at <= at)
+                else "reminder (skipped: deadline passed)",
+                "notify": a.recipient,
+                "rule": a.rule_key,
+                "due_at": a.deadline_due_at.isoformat(),
+            }
+            for a in alarms
+        ],
+    }
+    if as_json:
+        emit_json(would)
+        return
+    console.print(f"Dry run at {_local(at)}: nothing is written.")
+    console.print(f"{len(steps)} case step(s) would be applied:")
+    for s in steps[:50]:
+        target, todo, _ = journey.next_step(s.from_stage, s.outcome)
+        console.print(
+            f"  {s.case_id}: {s.from_stage} --{s.outcome}--> {target.name}" + (f" (to-do {todo.kind})" if todo else "")
+        )
+    if parked:
+        console.print(f"[red]{len(parked)} step(s) parked after repeated failures[/] (fix the cause, then re-run):")
+        for p in would["parked"][:50]:
+            console.print(f"  {p['case_id']}: {p['from_stage']} --{p['outcome']}--> {p['error']}")
+    console.print(f"{len(alarms)} alarm(s) would fire:")
+    for a in would["alarms"][:50]:
+        console.print(f"  {a['case_id']}: {a['kind']} to {a['notify']} ({a['rule']}, due {a['due_at']})")
+
+
+@app.command()
+def serve(
+    interval: Annotated[int, typer.Option(help="Seconds between intake/advance runs.")] = 60,
+    sweep_interval: Annotated[int, typer.Option(help="Seconds between deadline sweeps.")] = 300,
+    server: Annotated[
+        bool, typer.Option(help="Start a local Prefect server (with its UI) when PREFECT_API_URL is unset.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server and UI.")] = 4200,
+) -> None:
+    """Run the flows as Prefect deployments on a schedule until stopped (Ctrl-C)."""
+    _runtime()
+    _prefect_env()
+    from flows.serve import serve_all
+
+    serve_all(interval=interval, sweep_interval=sweep_interval, start_server=server, port=port, say=err.print)
+
+
+@app.command()
+def demo(
+    municipality: Annotated[str, typer.Option(help="Municipality to simulate.")] = "karlskrona",
+    applications: Annotated[int, typer.Option(help="Applications over the period.")] = 60,
+    weeks: Annotated[int, typer.Option(help="Weeks to simulate (13: a quarter).", min=1, max=104)] = 13,
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed replays the same period).")] = 7,
+    db: Annotated[
+        str | None, typer.Option("--demo-db", help="Database for the demo (default: a fresh ./activation-demo.db).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate a municipality's quarter on the embedded default and summarise it per stage."""
+    if db is None:
+        path = Path.cwd() / "activation-demo.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        db = f"sqlite:///{path}"
+    os.environ[ENV_DATABASE_URL] = db
+    _runtime().rules.municipality(municipality)
+    _prefect_env()
+    from flows.demo import run_demo
+
+    summary = run_demo(municipality, applications, seed, weeks, say=None if as_json else err.print)
+    if as_json:
+        emit_json(summary)
+        return
+    from flows.demo import print_summary
+
+    print_summary(summary, console)
+
+
+def main() -> None:
+    """Run the CLI; bad input gives one line and a non-zero exit, never a traceback."""
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from activation.calendar import CalendarError
+    from activation.journey import JourneyError
+    from activation.services import InputError
+
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except (UserError, InputError, JourneyError, CalendarError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except OperationalError as exc:
+        err.print(
+            f"[red]error:[/] cannot use the database at {_safe_url(database_url())}: {str(exc.orig).splitlines()[0]}",
+            highlight=False,
+        )
+        sys.exit(3)
+    except SQLAlchemyError as exc:
+        err.print(f"[red]error:[/] database error: {type(exc).__name__}: {str(exc).splitlines()[0]}", highlight=False)
+        sys.exit(3)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""What a caseworker records when completing a to-do: the assessment, the plan, a follow-up, the exit.
+
+Each record is validated field by field before anything is written, so a form can show the error
+next to the field and keep what was typed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class CapacityBand(StrEnum):
+    """Activity capacity (aktivitetsförmåga) as a band of a 40-hour week (004 L1918-1924, L1951-1957)."""
+
+    UP_TO_25 = "1-25"
+    UP_TO_50 = "26-50"
+    UP_TO_75 = "51-75"
+    UP_TO_100 = "76-100"
+
+    @property
+    def hours_per_week(self) -> int:
+        """Return the hours a week the band allows: 10, 20, 30 or 40."""
+        return {"1-25": 10, "26-50": 20, "51-75": 30, "76-100": 40}[self.value]
+
+
+class Barrier(StrEnum):
+    """Barriers to work as scored in Linköping's 2018 survey (004 L2358-2362)."""
+
+    PHYSICAL_HEALTH = "physical_health"
+    MENTAL_HEALTH = "mental_health"
+    MOTIVATION = "motivation"
+    HOUSING = "housing"
+    FAMILY = "family"
+    LEGAL = "legal"
+    LIFESTYLE = "lifestyle"
+    DEBTS = "debts"
+    LANGUAGE = "language"
+    OTHER = "other"
+
+
+class LadderStep(StrEnum):
+    """The progression ladder (Funktionstrappan, 004 L2138-2229), lowest first."""
+
+    BASIC_NEEDS = "basic_needs"
+    PLANNING_STRUCTURE = "planning_structure"
+    DAY_ACTIVITY = "day_activity"
+    WORK_REHABILITATION = "work_rehabilitation"
+    WORK_WITH_SUPPORT = "work_with_support"
+    SELF_SUPPORT = "self_support"
+
+
+class ExitReason(StrEnum):
+    """Why a citizen leaves the activation journey."""
+
+    JOB = "job"
+    EDUCATION = "education"
+    FLEXJOB = "flexjob"
+    DISABILITY_PENSION = "disability_pension"
+    OTHER_BENEFIT = "other_benefit"
+    SELF_SUPPORT = "self_support"
+    MOVED = "moved"
+    DECEASED = "deceased"
+
+
+class Record(BaseModel):
+    """A record kept with an outcome."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Assessment(Record):
+    """The holistic assessment (helhedsvurdering / kartläggning)."""
+
+    health: str | None = Field(None, max_length=2000)
+    social_situation: str | None = Field(None, max_length=2000)
+    education: str | None = Field(None, max_length=2000)
+    work_history: str | None = Field(None, max_length=2000)
+    barriers: list[Barrier] = Field(default_factory=list)
+    capacity_band: CapacityBand
+    group: str | None = Field(None, description="target group after the assessment, e.g. activity_ready")
+
+    @property
+    def hours_per_week(self) -> int:
+        """Return the activity hours a week the capacity allows."""
+        return self.capacity_band.hours_per_week
+
+
+class Activity(Record):
+    """One activity of the plan: what, from when to when, who is responsible."""
+
+    what: str = Field(..., min_length=2, max_length=200)
+    starts_on: date
+    ends_on: date  # SoL 4 kap. 4 §: time-limited, with an end date the person knows
+    responsible: str = Field(..., min_length=2, max_length=100)
+
+    @model_validator(mode="after")
+    def _dates(self) -> Activity:
+        if self.ends_on <= self.starts_on:
+            raise ValueError("ends_on must be after starts_on")
+        return self
+
+
+class Plan(Record):
+    """The individual plan (DK Min Plan, LAB § 27; SE genomförandeplan), signed with the citizen."""
+
+    goal: str = Field(..., min_length=3, max_length=500)
+    sub_goals: list[str] = Field(default_factory=list)
+    activities: list[Activity] = Field(..., min_length=1)
+    follow_up_on: date
+    signed_on: date
+    intervention: str | None = Field(None, description="the placement planned, from the intervention catalogue")
+
+    @field_validator("sub_goals")
+    @classmethod
+    def _sub_goals(cls, value: list[str]) -> list[str]:
+        if any(not goal.strip() for goal in value):
+            raise ValueError("sub-goals cannot be empty")
+        return value
+
+
+class Placement(Record):
+    """A placement that starts: which intervention, with whom, from when to when."""
+
+    intervention: str = Field(..., description="a type from the municipality's intervention catalogue")
+    provider: str = Field(..., min_length=2, max_length=200, description="employer or provider")
+    starts_on: date
+    ends_on: date  # SoL 4 kap. 4 §: time-limited, with an end date the person knows
+    hours_per_week: int | None = Field(None, ge=1, le=40)
+
+    @model_validator(mode="after")
+    def _dates(self) -> Placement:
+        if self.ends_on <= self.starts_on:
+            raise ValueError("ends_on must be after starts_on")
+        return self
+
+
+class FollowUp(Record):
+    """A follow-up meeting: the step reached on the progression ladder, and how life is going."""
+
+    ladder_step: LadderStep
+    life_mastery: dict[str, int] = Field(default_factory=dict, description="indicator -> 1..10")
+    note: str | None = Field(None, max_length=2000)
+
+    @field_validator("life_mastery")
+    @classmethod
+    def _scores(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, score in value.items():
+            if not 1 <= score <= 10:
+                raise ValueError(f"{name}: scores run from 1 to 10")
+        return value
+
+
+class ExitRecord(Record):
+    """The exit: why, and from when."""
+
+    reason: ExitReason
+    note: str | None = Field(None, max_length=2000)
+
+
+RECORDS: dict[str, type[Record]] = {
+    "assessment": Assessment,
+    "plan": Plan,
+    "placement": Placement,
+    "follow_up": FollowUp,
+    "exit": ExitRecord,
+}
+
+
+class RecordError(ValueError):
+    """A record with bad fields; `fields` maps each field to its problem."""
+
+    def __init__(self, record: str, fields: dict[str, str]):
+        self.record = record
+        self.fields = fields
+        super().__init__(f"{record}: " + "; ".join(f"{k}: {v}" for k, v in fields.items()))
+
+
+def validate(record: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    """Validate a record's fields; return them normalised for storage (JSON-safe)."""
+    model = RECORDS[record]
+    try:
+        parsed = model.model_validate(data or {})
+    except ValidationError as exc:
+        fields = {
+            ".".join(str(p) for p in e["loc"]) or record: e["msg"].removeprefix("Value error, ") for e in exc.errors()
+        }
+        raise RecordError(record, fields) from None
+    return parsed.model_dump(mode="json")

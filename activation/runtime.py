@@ -1,0 +1,62 @@
+"""Wiring for entry points (CLI, flows, tasks): the store and the rule book, built once per process."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from activation import config
+from activation.adapters.db import database_url, make_engine, migrate
+from activation.adapters.sql import SqlStore
+
+
+@dataclass
+class Runtime:
+    """What an entry point needs to run use cases."""
+
+    engine: Engine
+    store: SqlStore
+    rules: config.RuleBook
+
+
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+_rules: dict[str, tuple[float, config.RuleBook]] = {}
+
+
+def _stamp(directory: Path) -> float:
+    # Rules are re-read when a file in the config directory changes, so a long-running
+    # `activation serve` picks up a manager's edit without a restart.
+    files = list(directory.rglob("*.yaml"))
+    return max((f.stat().st_mtime for f in files), default=0.0) + len(files)
+
+
+def get_runtime(db_url: str | None = None, config_directory: str | Path | None = None) -> Runtime:
+    """Return the store (schema migrated) and the validated rules for this process."""
+    url = database_url(db_url)
+    directory = config.config_dir(config_directory)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            migrate(engine)
+            _engines[url] = engine
+        key = str(directory.resolve())
+        stamp = _stamp(directory) if directory.is_dir() else 0.0
+        cached = _rules.get(key)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, config.load(directory))
+            _rules[key] = cached
+    return Runtime(engine, SqlStore(engine), cached[1])
+
+
+def reset() -> None:
+    """Forget cached engines and rules (tests switch databases)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _rules.clear()

@@ -1,0 +1,543 @@
+"""Use cases: record an application, move cases on, complete a to-do, sweep deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from activation import journey, records
+from activation.calendar import CalendarError
+from activation.config import ConfigError, Municipality, RuleBook
+from activation.deadlines import alarm_records, plan_deadline
+from activation.errors import InputError
+from activation.journey import JourneyError
+from activation.model import (
+    Case,
+    DeadlineRecord,
+    LetterRequest,
+    OpenDeadline,
+    Progress,
+    SideWork,
+    Step,
+    SweepReport,
+    TodoRecord,
+    TodoView,
+)
+from activation.obligations import ObligationChanges, apply_step
+from activation.pauses import pause_new_deadlines
+from activation.ports import Store, new_case_id
+
+DEFAULT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The result of recording an application."""
+
+    case_id: str
+    created: bool
+    municipality: str
+
+
+def record_application(
+    store: Store,
+    rules: RuleBook,
+    municipality: str,
+    citizen_ref: str,
+    received_at: datetime,
+    team: str | None = None,
+    caseworker: str | None = None,
+    new_id: Callable[[], str] = new_case_id,
+    group: str | None = None,
+) -> Recorded:
+    """Open a case for an application; the same citizen reference twice opens one case."""
+    if received_at.tzinfo is None:
+        raise InputError("the time of the application needs a time zone")
+    citizen_ref = citizen_ref.strip()
+    if not citizen_ref:
+        raise InputError("the citizen reference is empty")
+    try:
+        rules_here = rules.municipality(municipality)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
+    chosen_team = team or rules_here.default_team
+    if chosen_team not in rules_here.teams:
+        raise InputError(f"unknown team {chosen_team!r} in {rules_here.code}; teams: {', '.join(rules_here.teams)}")
+    chosen_group = group or rules_here.default_group or ""
+    if chosen_group not in rules_here.groups:
+        known = ", ".join(rules_here.groups)
+        raise InputError(f"unknown target group {chosen_group!r} in {rules_here.code}; groups: {known}")
+    case = Case(
+        id=new_id(),
+        municipality=rules_here.code,
+        group=chosen_group,
+        citizen_ref=citizen_ref,
+        team=chosen_team,
+        caseworker=caseworker or None,
+        stage="application",
+        stage_entered_at=received_at,
+    )
+    with store.transaction() as tx:
+        case_id, created = tx.add_case(case, received_at)
+    return Recorded(case_id, created, rules_here.code)
+
+
+def plan_progress(rules: RuleBook, case: Case, step: Step) -> Progress:
+    """Work out what applying one step writes: the next stage, its to-do, deadline and alarms."""
+    target, todo, rule_key = journey.next_step(step.from_stage, step.outcome)
+    go = journey.transition(step.from_stage, step.outcome)
+    municipality = rules.municipality(case.municipality)
+    data = step.data or {}
+    new_group = data.get("group")
+    new_group = new_group if new_group and new_group != case.group and new_group in municipality.groups else None
+    placement = {**data, "municipality": case.municipality} if go.record == "placement" else None
+    also = tuple(_side_work(rules, case, step, extra, data) for extra in go.also)
+    common = {
+        "case_id": case.id,
+        "municipality": municipality.name,
+        "team": municipality.teams[case.team].name,
+        "timezone": municipality.timezone,
+    }
+    letters: list[LetterRequest] = []
+    if go.letter and step.todo_id:
+        # A letter about what was just agreed (the signed plan), with the record as its content.
+        # The plan letter leaves out the planned intervention and the group: internal choices.
+        internal = ("group", "intervention") if go.record == "plan" else ("group",)
+        record = {k: v for k, v in data.items() if k not in internal}
+        if record.get("intervention") in municipality.interventions:
+            record["intervention"] = municipality.interventions[record["intervention"]].name
+        letter_id = f"{step.todo_id}:{go.letter}"
+        context = {**common, **record}
+        letters.append(LetterRequest(letter_id, case.id, step.todo_id, go.letter, municipality.language, context))
+    if todo is None or rule_key is None:
+        return Progress(
+            step.id,
+            case.id,
+            target.name,
+            step.occurred_at,
+            target.terminal,
+            new_group,
+            letters=tuple(letters),
+            also=also,
+            placement=placement,
+        )
+    if go.record == "plan" and data.get("intervention"):
+        # The placement must start within its own catalogue deadline (e.g. treatment: 14 days, SEL § 101).
+        rule_key = f"interventions.{data['intervention']}"
+    start_event = "application received" if step.from_stage == "application" else f"{step.from_stage}: {step.outcome}"
+    work = _work(rules, case, step, f"{case.id}.{step.seq}", todo, target.name, tuple(target.outcomes), rule_key,
+                 step.occurred_at, start_event, side=False)  # fmt: skip
+    if todo.form:
+        letters.append(
+            LetterRequest(
+                id=f"{work.todo.id}:{todo.form}",
+                case_id=case.id,
+                todo_id=work.todo.id,
+                form=todo.form,
+                language=municipality.language,
+                context={
+                    **common,
+                    "caseworker": case.caseworker,
+                    "meeting_by": work.deadline.due_at.isoformat(),
+                    "rebooking": todo.kind.startswith("rebook"),
+                },
+            )
+        )
+    return Progress(
+        step_id=step.id,
+        case_id=case.id,
+        new_stage=target.name,
+        stage_entered_at=step.occurred_at,
+        closed=False,
+        new_group=new_group,
+        todo=work.todo,
+        deadline=work.deadline,
+        alarms=work.alarms,
+        letters=tuple(letters),
+        also=also,
+        placement=placement,
+    )
+
+
+def _as_open(deadline: DeadlineRecord, assignee: str) -> OpenDeadline:
+    return OpenDeadline(
+        deadline.id,
+        deadline.case_id,
+        deadline.todo_id,
+        deadline.rule_key,
+        deadline.started_at,
+        deadline.due_at,
+        1,
+        None,
+        assignee,
+    )
+
+
+def _side_work(rules: RuleBook, case: Case, step: Step, extra: journey.Also, data: dict[str, Any]) -> SideWork:
+    municipality = rules.municipality(case.municipality)
+    start, event = step.occurred_at, f"{step.from_stage}: {step.outcome}"
+    if extra.counted_from and data.get(extra.counted_from):
+        # A date field (the placement's last day): the clock starts when that day is over.
+        day = date.fromisoformat(str(data[extra.counted_from])) + timedelta(days=1)
+        start = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(municipality.timezone))
+        event = f"{extra.counted_from} {day - timedelta(days=1)}"
+    todo_id = f"{case.id}.{step.seq}.{extra.todo.kind}"
+    stage = journey.transition(step.from_stage, step.outcome).to
+    return _work(rules, case, step, todo_id, extra.todo, stage, extra.outcomes, extra.deadline, start, event, side=True)
+
+
+def _work(
+    rules: RuleBook,
+    case: Case,
+    step: Step | tuple[int, datetime],
+    todo_id: str,
+    todo: journey.Todo,
+    stage_name: str,
+    outcomes: tuple[str, ...],
+    rule_key: str,
+    start: datetime,
+    start_event: str,
+    side: bool,
+) -> SideWork:
+    municipality = rules.municipality(case.municipality)
+    step_id, created_at = (step.id, step.occurred_at) if isinstance(step, Step) else step
+    plan = plan_deadline(municipality, rules.version(case.municipality), rule_key, start, start_event)
+    role = municipality.todo_role(stage_name, todo.role)
+    assignee = case.assignee if role == "caseworker" else f"{role}:{case.team}"
+    todo_record = TodoRecord(
+        id=todo_id,
+        case_id=case.id,
+        step_id=step_id,
+        kind=todo.kind,
+        title=todo.title,
+        stage=stage_name,
+        role=role,
+        assignee=assignee,
+        team=case.team,
+        outcomes=outcomes,
+        due_at=plan.due_at,
+        created_at=created_at,
+        side=side,
+    )
+    deadline = DeadlineRecord(
+        id=todo_id,
+        case_id=case.id,
+        todo_id=todo_id,
+        rule_key=plan.rule_key,
+        config_version=plan.config_version,
+        calendar=plan.calendar,
+        start_event=plan.start_event,
+        started_at=plan.started_at,
+        due_at=plan.due_at,
+        explanation=plan.explanation,
+    )
+    alarms = alarm_records(todo_id, deadline.id, case, assignee, plan.alarms, plan.due_at)
+    return SideWork(todo_record, deadline, alarms)
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """What one batch did: the cases moved on, and the steps that could not be applied."""
+
+    progress: list[Progress]
+    failed: list[tuple[Step, str]]
+    claimed: int
+
+    @property
+    def moved(self) -> int:
+        """Count the cases moved one step."""
+        return len(self.progress)
+
+
+def advance_cases(
+    store: Store,
+    rules: RuleBook,
+    now: datetime,
+    from_stages: Sequence[str] | None = None,
+    limit: int = DEFAULT_BATCH,
+) -> Advanced:
+    """Move one batch of cases one step each, in one transaction; safe to run concurrently.
+
+    A step that cannot be planned (its municipality's rules are gone, an outcome the journey no
+    longer knows) does not hold up the others: it is released with its error and, after
+    MAX_STEP_FAILURES attempts, parked for operations.
+    """
+    with store.transaction() as tx:
+        steps = tx.claim_pending_steps(from_stages, limit, now)
+        if not steps:
+            return Advanced([], [], 0)
+        cases = tx.cases(sorted({s.case_id for s in steps}))
+        planned: list[tuple[Step, Progress]] = []
+        failed: list[tuple[Step, str]] = []
+        # Steps of one case are applied in order.
+        for step in sorted(steps, key=lambda s: (s.case_id, s.seq)):
+            try:
+                planned.append((step, plan_progress(rules, cases[step.case_id], step)))
+            except (ConfigError, JourneyError, CalendarError) as exc:
+                failed.append((step, f"{type(exc).__name__}: {exc}"))
+        progress = [p for _, p in planned]
+        tx.save_progress(progress)
+        # The group's meeting and offer obligations follow the same steps.
+        changes = ObligationChanges()
+        states = tx.obligation_states(sorted({step.case_id for step, _ in planned}))
+        for step, planned_progress in planned:
+            case = cases[step.case_id]
+            if planned_progress.new_group:
+                # LAB § 96 stk. 4: a change of group starts the new group's obligations at once.
+                case = cases[step.case_id] = replace(case, group=planned_progress.new_group)
+            apply_step(
+                rules.municipality(case.municipality),
+                rules.version(case.municipality),
+                case,
+                step,
+                states[case.id],
+                changes,
+                group_changed=planned_progress.new_group is not None,
+            )
+        tx.save_obligations(changes, {case_id: state.run_start for case_id, state in states.items()})
+        # A case paused right now gets its new deadlines stopped (or moved past the pause) too.
+        new_deadlines = [(p.deadline, p.todo) for p in progress if p.deadline and p.todo]
+        new_deadlines += [(w.deadline, w.todo) for p in progress for w in p.also]
+        opened = [_as_open(d, x.assignee) for d, x in new_deadlines] + changes.opened_as_open()
+        pause_new_deadlines(tx, rules, opened, now)
+        if failed:
+            tx.release_failed_steps([(step.id, error) for step, error in failed])
+    return Advanced(progress, failed, len(steps))
+
+
+def complete_todo(
+    store: Store,
+    todo_id: str,
+    outcome: str,
+    now: datetime,
+    by: str = "caseworker",
+    data: dict[str, Any] | None = None,
+    rules: RuleBook | None = None,
+) -> TodoView:
+    """Record a to-do's outcome with its record: the deadline is met or missed, pending alarms stop."""
+    with store.transaction() as tx:
+        todo = tx.todo(todo_id)
+        if todo is None:
+            raise InputError(f"unknown to-do {todo_id!r}")
+        if todo.status != "open":
+            if todo.outcome == outcome:
+                return todo  # the same completion twice (double click, retry) is not an error
+            raise InputError(f"to-do {todo_id} is already {todo.status} with outcome {todo.outcome!r}")
+        if outcome not in todo.outcomes:
+            raise InputError(f"to-do {todo_id} accepts outcomes {', '.join(todo.outcomes)}; not {outcome!r}")
+        if now < todo.created_at:
+            raise InputError(
+                f"to-do {todo_id} was created at {todo.created_at.isoformat()}; cannot complete it earlier"
+            )
+        stored = None if todo.side else _checked_record(todo, outcome, data, rules)
+        tx.complete_todo(todo, outcome, now, by, stored)
+        follow = journey.FOLLOWS.get((todo.kind, outcome))
+        if follow is not None:
+            if rules is None:
+                raise ValueError(f"completing {todo.kind} as {outcome} creates a to-do: pass the rules")
+            case = tx.cases([todo.case_id])[todo.case_id]
+            tx.add_work([_follow_up_work(rules, case, todo, follow, now)])
+        done = tx.todo(todo_id)
+    assert done is not None
+    return done
+
+
+def _checked_record(
+    todo: TodoView, outcome: str, data: dict[str, Any] | None, rules: RuleBook | None
+) -> dict[str, Any] | None:
+    record = journey.transition(todo.stage, outcome).record
+    if record is None:
+        if data:
+            raise InputError(f"outcome {outcome!r} of {todo.kind} records no form; leave the data out")
+        return None
+    if not data:
+        raise InputError(f"outcome {outcome!r} of {todo.kind} needs the {record} form filled in")
+    try:
+        stored = records.validate(record, data)
+    except records.RecordError as exc:
+        raise InputError(str(exc)) from None
+    if rules is not None:
+        municipality = rules.municipality(todo.municipality)
+        group, intervention = stored.get("group"), stored.get("intervention")
+        if group and group not in municipality.groups:
+            raise InputError(
+                f"{record}: group: unknown target group {group!r}; groups: {', '.join(municipality.groups)}"
+            )
+        if intervention and intervention not in municipality.interventions:
+            known = ", ".join(municipality.interventions)
+            raise InputError(f"{record}: intervention: {intervention!r} is not in the catalogue; choose from {known}")
+        if record == "placement" and intervention:
+            _check_length(municipality, intervention, stored)
+    return stored
+
+
+def _check_length(municipality: Municipality, intervention: str, placement: dict[str, Any]) -> None:
+    rule = municipality.interventions[intervention]
+    calendar = municipality.calendar(rule.calendar)
+    starts = datetime.combine(date.fromisoformat(placement["starts_on"]), time(0, 0), tzinfo=calendar.tz)
+    ends = datetime.combine(date.fromisoformat(placement["ends_on"]), time(0, 0), tzinfo=calendar.tz)
+    days = (ends - starts).days
+    if rule.max_length and ends > calendar.add(starts, rule.max_length):
+        raise InputError(
+            f"placement: ends_on: {rule.name} may run at most {rule.max_length} ({rule.max_length_source});"
+            f" this one runs {days} days"
+        )
+    if rule.min_length and ends < calendar.add(starts, rule.min_length):
+        raise InputError(
+            f"placement: ends_on: {rule.name} runs at least {rule.min_length} ({rule.min_length_source});"
+            f" this one runs {days} days"
+        )
+
+
+def sweep(
+    store: Store, now: datetime, batch: int = 10_000, max_batches: int | None = None, kind: str | None = None
+) -> SweepReport:
+    """Fire every due reminder and escalation (or one kind), batch by batch, each exactly once."""
+    total = SweepReport()
+    while max_batches is None or total.batches < max_batches:
+        with store.transaction() as tx:
+            report = tx.fire_due_alarms(now, batch, kind)
+        total.batches += 1
+        total.fired_reminders += report.fired_reminders
+        total.fired_escalations += report.fired_escalations
+        total.skipped_reminders += report.skipped_reminders
+        total.fired.extend(report.fired)
+        if report.total + report.skipped_reminders < batch:
+            break
+    return total
+
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "Advanced",
+    "InputError",
+    "Recorded",
+    "advance_cases",
+    "complete_todo",
+    "plan_progress",
+    "record_application",
+    "sweep",
+]
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """The result of making a caseworker responsible for a case."""
+
+    case_id: str
+    caseworker: str
+    previous: str | None
+    todos_moved: int
+    changes_in_window: int
+    alerted: bool
+
+
+def assign_caseworker(store: Store, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
+    """Make a caseworker responsible for a case; too many changes alert the team lead."""
+    caseworker = caseworker.strip()
+    if not caseworker:
+        raise InputError("the caseworker id is empty")
+    with store.transaction() as tx:
+        case = tx.cases([case_id]).get(case_id)
+        if case is None:
+            raise InputError(f"unknown case {case_id!r}")
+        if case.caseworker == caseworker:
+            return Assigned(case_id, caseworker, caseworker, 0, 0, False)
+        moved = tx.assign_caseworker(case, caseworker, now, by)
+        rule = rules.municipality(case.municipality).continuity
+        if rule is None or case.caseworker is None:
+            return Assigned(case_id, caseworker, case.caseworker, moved, 0, False)
+        calendar = rules.municipality(case.municipality).calendar()
+        # Continuity (Rosholm 2018: a change lowers the job probability by 22 %): count the changes
+        # within the window, this one included.
+        recent = [c for c in tx.caseworker_changes(case_id) if calendar.add(c, rule.within) > now]
+        alerted = len(recent) > rule.max_changes
+        if alerted:
+            tx.add_alert(f"{case_id}:continuity:{len(recent)}", case, rule.notify, "continuity", now)
+    return Assigned(case_id, caseworker, case.caseworker, moved, len(recent), alerted)
+
+
+def _follow_up_work(rules: RuleBook, case: Case, done: TodoView, follow: journey.Also, now: datetime) -> SideWork:
+    todo_id = f"{done.id.rsplit('.', 1)[0]}.{follow.todo.kind[:12]}"
+    event = f"{done.kind}: done"
+    return _work(rules, case, (done.step_id, now), todo_id, follow.todo, done.stage, follow.outcomes, follow.deadline,
+                 now, event, side=True)  # fmt: skip
+
+
+def start_beside(store: Store, rules: RuleBook, case_id: str, what: str, now: datetime) -> TodoView:
+    """Start a to-do beside the journey: health information (consent first) or a coordinated plan."""
+    starter = journey.STARTERS.get(what)
+    if starter is None:
+        raise InputError(f"nothing called {what!r} to start; choose from {', '.join(journey.STARTERS)}")
+    with store.transaction() as tx:
+        case = tx.cases([case_id]).get(case_id)
+        if case is None:
+            raise InputError(f"unknown case {case_id!r}")
+        if case.status != "open":
+            raise InputError(f"case {case_id} is {case.status}")
+        step_id = tx.last_step_id(case_id)
+        todo_id = f"{case_id}.{what[:6]}{step_id}"
+        if tx.todo(todo_id) is not None:
+            raise InputError(f"{what.replace('_', ' ')} is already under way for case {case_id} ({todo_id})")
+        work = _work(rules, case, (step_id, now), todo_id, starter.todo, case.stage, starter.outcomes,
+                     starter.deadline, now, f"{what.replace('_', ' ')} started", side=True)  # fmt: skip
+        tx.add_work([work])
+        created = tx.todo(todo_id)
+    assert created is not None
+    return created
+
+
+def request_health_information(store: Store, rules: RuleBook, case_id: str, now: datetime) -> TodoView:
+    """Start fetching health information: first a to-do to record the citizen's consent (000)."""
+    return start_beside(store, rules, case_id, "health_information", now)
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A meeting booked for a to-do, and the invitation queued for the citizen."""
+
+    todo_id: str
+    starts_at: datetime
+    letter_id: str
+    after_deadline: bool
+
+
+def book_meeting(
+    store: Store, rules: RuleBook, todo_id: str, starts_at: datetime, now: datetime, minutes: int = 60, place: str = ""
+) -> Booked:
+    """Book the time of a meeting to-do; the citizen gets an invitation with an .ics file."""
+    if not 15 <= minutes <= 240:
+        raise InputError("a meeting lasts from 15 to 240 minutes")
+    with store.transaction() as tx:
+        todo = tx.todo(todo_id)
+        if todo is None:
+            raise InputError(f"unknown to-do {todo_id!r}")
+        if todo.kind not in journey.meeting_kinds() or todo.status != "open":
+            raise InputError(f"to-do {todo_id} is not an open meeting ({todo.kind}, {todo.status})")
+        if starts_at <= now:
+            raise InputError("a meeting is booked for a time still to come")
+        case = tx.cases([todo.case_id])[todo.case_id]
+        municipality = rules.municipality(case.municipality)
+        office = municipality.calendar()
+        ends_at = starts_at + timedelta(minutes=minutes)
+        same_day = office.local(starts_at).date() == office.local(ends_at).date()
+        if not (office.is_open(starts_at) and office.is_open(ends_at) and same_day):
+            raise InputError(f"the office is closed then; {office.describe()}")
+        letter_id = f"{todo_id}:booked:{office.local(starts_at):%Y%m%d%H%M}"
+        context = {
+            "case_id": case.id,
+            "municipality": municipality.name,
+            "team": municipality.teams[case.team].name,
+            "timezone": municipality.timezone,
+            "caseworker": case.caseworker,
+            "starts_at": starts_at.isoformat(),
+            "minutes": minutes,
+            "place": place or municipality.name,
+            "uid": letter_id,
+        }
+        letter = LetterRequest(letter_id, case.id, todo_id, "meeting_booked", municipality.language, context)
+        tx.add_letters([letter], now)
+    return Booked(todo_id, starts_at, letter_id, starts_at > todo.due_at)

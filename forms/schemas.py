@@ -1,0 +1,127 @@
+"""What each form needs; a bad context is refused field by field before anything is rendered."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class FormContext(BaseModel):
+    """Fields every letter has."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str = Field(..., pattern=r"^c-[a-z0-9]{4,16}$", description="pseudonymous case id")
+    municipality: str = Field(..., min_length=2)
+    team: str = Field(..., min_length=2)
+    timezone: str = "Europe/Stockholm"
+
+
+class MeetingInvitation(FormContext):
+    """An invitation to the first (or rebooked) meeting with a caseworker."""
+
+    caseworker: str | None = None
+    meeting_by: datetime
+    rebooking: bool = False
+
+    @field_validator("meeting_by")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("meeting_by needs a time zone")
+        return value
+
+
+SCHEMAS: dict[str, type[FormContext]] = {
+    "meeting_invitation": MeetingInvitation,
+}
+
+
+class PlanActivity(BaseModel):
+    """One line of the plan letter."""
+
+    what: str
+    starts_on: date
+    ends_on: date
+    responsible: str
+
+
+class PlanLetter(FormContext):
+    """The signed individual plan, sent to the citizen (LAB § 27; SoL 4 kap. 4 §: end dates known)."""
+
+    goal: str = Field(..., min_length=3)
+    sub_goals: list[str] = Field(default_factory=list)
+    activities: list[PlanActivity] = Field(..., min_length=1)
+    follow_up_on: date
+    signed_on: date
+
+
+SCHEMAS["plan_letter"] = PlanLetter
+
+
+class AssessmentLetter(FormContext):
+    """What the assessment found, sent to the citizen."""
+
+    capacity_band: str
+    barriers: list[str] = Field(default_factory=list)
+    health: str | None = None
+    social_situation: str | None = None
+    education: str | None = None
+    work_history: str | None = None
+
+
+class PlacementAgreement(FormContext):
+    """The placement agreed: provider, dates (SoL 4 kap. 4 §: an end date the citizen knows), hours."""
+
+    intervention: str
+    provider: str
+    starts_on: date
+    ends_on: date
+    hours_per_week: int | None = None
+
+
+class FollowUpNote(FormContext):
+    """A follow-up meeting's note: the step on the progression ladder."""
+
+    ladder_step: str
+    life_mastery: dict[str, int] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class ExitSummary(FormContext):
+    """The exit: why, and the check to come."""
+
+    reason: str
+    note: str | None = None
+
+
+SCHEMAS.update(
+    {
+        "assessment_letter": AssessmentLetter,
+        "placement_agreement": PlacementAgreement,
+        "follow_up_note": FollowUpNote,
+        "exit_summary": ExitSummary,
+    }
+)
+
+
+class MeetingBooked(FormContext):
+    """A booked meeting: the invitation, with an .ics file the citizen can put in a calendar."""
+
+    caseworker: str | None = None
+    starts_at: datetime
+    minutes: int = Field(60, ge=15, le=240)
+    place: str = Field(..., min_length=2)
+    uid: str = Field(..., min_length=3)
+
+    @field_validator("starts_at")
+    @classmethod
+    def _aware_start(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("starts_at needs a time zone")
+        return value
+
+
+SCHEMAS["meeting_booked"] = MeetingBooked
+CALENDAR_FORMS = {"meeting_booked"}  # forms that come with an .ics attachment

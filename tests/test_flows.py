@@ -1,0 +1,98 @@
+"""The Prefect flows, run for real against a temporary Prefect server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from activation import runtime, services
+from activation.adapters import tables as t
+from activation.ports import TodoFilter
+from tests.conftest import at
+
+pytestmark = pytest.mark.prefect
+
+CITIZEN_REF = "ref-2611201500-synthetic"
+
+
+@pytest.fixture(scope="module")
+def prefect_api() -> Iterator[str]:
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture
+def flows_on(database_url: str, prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[runtime.Runtime]:
+    monkeypatch.setenv("ACTIVATION_DATABASE_URL", database_url)
+    runtime.reset()
+    yield runtime.get_runtime()
+    runtime.reset()
+
+
+def test_karlskrona_friday_application_flows_from_intake_to_escalation_to_assessment(flows_on: runtime.Runtime) -> None:
+    from flows.tick import run_tick
+
+    rt = flows_on
+    case_id = services.record_application(rt.store, rt.rules, "karlskrona", CITIZEN_REF, at("2026-11-20 15:00")).case_id
+
+    first = run_tick(at("2026-11-20 15:05"))
+    assert first["intake"]["todos"] == 1 and first["intake"]["alarms"] == 4
+    assert first["intake"]["letters_rendered"] == 1
+    with rt.store.transaction() as tx:
+        [meeting] = tx.list_todos(TodoFilter(case_id=case_id))
+    assert meeting.due_at == at("2026-11-23 16:30")
+
+    # Tuesday 10:00 is past the deadline and past the team lead's step (1 working hour after).
+    late = [run_tick(at("2026-11-24 10:00")) for _ in range(2)]
+    assert [r["sweep"]["escalations"] for r in late] == [1, 0]
+    with rt.engine.connect() as conn:
+        escalations = (
+            conn.execute(select(t.notifications.c.recipient).where(t.notifications.c.kind == "escalation"))
+            .scalars()
+            .all()
+        )
+        letter = conn.execute(select(t.letters.c.body)).scalar_one()
+    assert escalations == ["team_lead:arbetsmarknad"]
+    assert "Kallelse till första samtal" in letter and case_id in letter
+
+    services.complete_todo(rt.store, meeting.id, "held", at("2026-11-24 11:00"))
+    moved = run_tick(at("2026-11-24 11:01"))
+    assert moved["advance"] == {"moved": 1, "failed": 0, "todos": 1, "alarms": 3, "letters": 0, "letters_rendered": 0}
+    with rt.store.transaction() as tx:
+        [assessment] = tx.list_todos(TodoFilter(case_id=case_id))
+    assert assessment.kind == "assessment"
+    assert assessment.due_at == at("2026-12-15 11:00")  # 3 weeks, Swedish baseline
+
+
+def test_flow_runs_carry_no_citizen_reference(flows_on: runtime.Runtime) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.tick import run_tick
+
+    services.record_application(flows_on.store, flows_on.rules, "vaxjo", CITIZEN_REF, at("2026-11-20 15:00"))
+    run_tick(at("2026-11-20 15:05"))
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(limit=200)
+        task_runs = client.read_task_runs(limit=200)
+    assert {r.flow_id for r in runs}
+    for run in runs:
+        assert CITIZEN_REF not in run.name and CITIZEN_REF not in repr(run.parameters)
+    for task_run in task_runs:
+        assert CITIZEN_REF not in task_run.name
+
+
+def test_the_demo_runs_a_short_period_through_the_flows_and_its_summary_adds_up(flows_on: runtime.Runtime) -> None:
+    from flows.demo import run_demo
+
+    summary = run_demo("vaxjo", applications=6, seed=3, weeks=2, say=None)
+    assert summary["cases"] == 6
+    by_key = {r["deadline"]: r for r in summary["deadlines"]}
+    assert by_key["first_meeting"]["created"] == 6
+    for row in summary["deadlines"]:
+        assert row["met"] + row["missed"] + row["ended"] + row["open"] == row["created"], row
+    assert sum(summary["cases_by_stage"].values()) == 6

@@ -65,6 +65,9 @@ class TodoFilter:
     municipality: str | None = None
     status: str | None = "open"
     overdue_at: datetime | None = None  # only those open and due before this moment
+    assignees: tuple[str, ...] | None = None  # any of these holders (a caseworker and their team queue)
+    team: str | None = None
+    due_before: datetime | None = None
     limit: int = 200
 
 
@@ -75,8 +78,10 @@ class Transaction(Protocol):
         """Insert a case and its 'received' step; return (case id, created) and never duplicate."""
         ...
 
-    def claim_pending_steps(self, from_stages: Sequence[str] | None, limit: int, now: datetime) -> list[Step]:
-        """Take up to limit unapplied steps, so no concurrent flow takes the same ones."""
+    def claim_pending_steps(
+        self, from_stages: Sequence[str] | None, limit: int, now: datetime, case_ids: Sequence[str] | None = None
+    ) -> list[Step]:
+        """Take up to limit unapplied steps (of these cases only, if given), so no concurrent flow takes them."""
         ...
 
     def release_failed_steps(self, failed: Sequence[tuple[int, str]]) -> None:

@@ -258,6 +258,7 @@ def advance_cases(
     now: datetime,
     from_stages: Sequence[str] | None = None,
     limit: int = DEFAULT_BATCH,
+    case_ids: Sequence[str] | None = None,
 ) -> Advanced:
     """Move one batch of cases one step each, in one transaction; safe to run concurrently.
 
@@ -266,7 +267,7 @@ def advance_cases(
     MAX_STEP_FAILURES attempts, parked for operations.
     """
     with store.transaction() as tx:
-        steps = tx.claim_pending_steps(from_stages, limit, now)
+        steps = tx.claim_pending_steps(from_stages, limit, now, case_ids)
         if not steps:
             return Advanced([], [], 0)
         cases = tx.cases(sorted({s.case_id for s in steps}))
@@ -358,17 +359,16 @@ def _checked_record(
     try:
         stored = records.validate(record, data)
     except records.RecordError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc), exc.fields) from None
     if rules is not None:
         municipality = rules.municipality(todo.municipality)
         group, intervention = stored.get("group"), stored.get("intervention")
         if group and group not in municipality.groups:
-            raise InputError(
-                f"{record}: group: unknown target group {group!r}; groups: {', '.join(municipality.groups)}"
-            )
+            problem = f"unknown target group {group!r}; groups: {', '.join(municipality.groups)}"
+            raise InputError(f"{record}: group: {problem}", {"group": problem})
         if intervention and intervention not in municipality.interventions:
-            known = ", ".join(municipality.interventions)
-            raise InputError(f"{record}: intervention: {intervention!r} is not in the catalogue; choose from {known}")
+            problem = f"{intervention!r} is not in the catalogue; choose from {', '.join(municipality.interventions)}"
+            raise InputError(f"{record}: intervention: {problem}", {"intervention": problem})
         if record == "placement" and intervention:
             _check_length(municipality, intervention, stored)
     return stored
@@ -381,15 +381,11 @@ def _check_length(municipality: Municipality, intervention: str, placement: dict
     ends = datetime.combine(date.fromisoformat(placement["ends_on"]), time(0, 0), tzinfo=calendar.tz)
     days = (ends - starts).days
     if rule.max_length and ends > calendar.add(starts, rule.max_length):
-        raise InputError(
-            f"placement: ends_on: {rule.name} may run at most {rule.max_length} ({rule.max_length_source});"
-            f" this one runs {days} days"
-        )
+        problem = f"{rule.name} may run at most {rule.max_length} ({rule.max_length_source}); this one runs {days} days"
+        raise InputError(f"placement: ends_on: {problem}", {"ends_on": problem})
     if rule.min_length and ends < calendar.add(starts, rule.min_length):
-        raise InputError(
-            f"placement: ends_on: {rule.name} runs at least {rule.min_length} ({rule.min_length_source});"
-            f" this one runs {days} days"
-        )
+        problem = f"{rule.name} runs at least {rule.min_length} ({rule.min_length_source}); this one runs {days} days"
+        raise InputError(f"placement: ends_on: {problem}", {"ends_on": problem})
 
 
 def sweep(

@@ -78,8 +78,13 @@ class FakeTransaction:
         ]
         return [s for s in pending if not from_stages or s.from_stage in from_stages][:limit]
 
-    def claim_pending_steps(self, from_stages: Sequence[str] | None, limit: int, now: datetime) -> list[Step]:
-        steps = self.pending_steps(from_stages, limit)
+    def claim_pending_steps(
+        self, from_stages: Sequence[str] | None, limit: int, now: datetime, case_ids: Sequence[str] | None = None
+    ) -> list[Step]:
+        steps = self.pending_steps(from_stages, 10**9)
+        if case_ids is not None:
+            steps = [s for s in steps if s.case_id in case_ids]
+        steps = steps[:limit]
         self.s.applied.update(s.id for s in steps)
         return steps
 
@@ -151,6 +156,9 @@ class FakeTransaction:
             and (not query.municipality or x.municipality == query.municipality)
             and (not query.status or x.status == query.status)
             and (not query.overdue_at or x.overdue(query.overdue_at))
+            and (query.assignees is None or x.assignee in query.assignees)
+            and (not query.team or x.team == query.team)
+            and (not query.due_before or x.due_at < query.due_before)
         ]
         return sorted(found, key=lambda x: (x.due_at, x.id))[: query.limit]
 

@@ -101,7 +101,7 @@ class SqlTransaction:
         ).scalar_one()
         return existing, False
 
-    def _pending(self, from_stages: Sequence[str] | None, limit: int) -> Any:
+    def _pending(self, from_stages: Sequence[str] | None, limit: int, case_ids: Sequence[str] | None = None) -> Any:
         query = (
             select(t.steps.c.id)
             .where(t.steps.c.applied_at.is_(None), t.steps.c.failures < MAX_STEP_FAILURES)
@@ -110,11 +110,15 @@ class SqlTransaction:
         )
         if from_stages:
             query = query.where(t.steps.c.from_stage.in_(list(from_stages)))
+        if case_ids is not None:
+            query = query.where(t.steps.c.case_id.in_(list(case_ids)))
         return query
 
-    def claim_pending_steps(self, from_stages: Sequence[str] | None, limit: int, now: datetime) -> list[Step]:
-        """Take up to limit unapplied steps, so no concurrent flow takes the same ones."""
-        pending = self._pending(from_stages, limit)
+    def claim_pending_steps(
+        self, from_stages: Sequence[str] | None, limit: int, now: datetime, case_ids: Sequence[str] | None = None
+    ) -> list[Step]:
+        """Take up to limit unapplied steps (of these cases only, if given), so no concurrent flow takes them."""
+        pending = self._pending(from_stages, limit, case_ids)
         if self.postgres:
             pending = pending.with_for_update(skip_locked=True)
         rows = self.conn.execute(
@@ -361,6 +365,12 @@ class SqlTransaction:
             q = q.where(t.todos.c.assignee == query.assignee)
         if query.municipality:
             q = q.where(t.cases.c.municipality == query.municipality)
+        if query.assignees is not None:
+            q = q.where(t.todos.c.assignee.in_(list(query.assignees)))
+        if query.team:
+            q = q.where(t.todos.c.team == query.team)
+        if query.due_before:
+            q = q.where(t.todos.c.due_at < query.due_before)
         if query.status:
             q = q.where(t.todos.c.status == query.status)
         if query.overdue_at:

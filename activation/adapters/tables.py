@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.sql.expression import false
+from sqlalchemy.sql.expression import true as sa_true
 from sqlalchemy.types import TypeDecorator
 
 
@@ -258,3 +259,61 @@ placements = Table(
     Column("ends_on", Date, nullable=False),
 )
 Index("ix_placements_occupancy", placements.c.municipality, placements.c.intervention, placements.c.ends_on)
+
+# -- people and what they did (issue 4: the web inbox, the console, the API) ---------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),  # for caseworkers: the id on cases and to-dos
+    Column("display_name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),  # caseworker | team_lead | manager | operations
+    Column("municipality", String(64)),  # NULL for operations: they see every municipality's counts
+    Column("team", String(64)),  # caseworkers and team leads
+    Column("password_hash", String(255)),  # argon2; NULL for a user who signs in only through SSO
+    Column("api_token_hash", String(64)),  # sha256 of the bearer token an integration uses
+    Column("active", Boolean, nullable=False, server_default=sa_true()),
+    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("api_token_hash", name="uq_users_api_token_hash"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the cookie value: a stolen table signs no one in
+    Column("username", String(64), ForeignKey("users.username"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+Index("ix_web_sessions_username", web_sessions.c.username)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(32), nullable=False),  # view_case | complete_todo | reassign | record_application
+    Column("case_id", String(32)),
+    Column("municipality", String(64)),
+    Column("via", String(8), nullable=False),  # web | api | cli
+    Column("detail", Text),
+)
+Index("ix_audit_log_case", audit_log.c.case_id, audit_log.c.at)
+Index("ix_audit_log_municipality", audit_log.c.municipality, audit_log.c.at)
+
+api_requests = Table(
+    "api_requests",
+    metadata,
+    # A client repeats a request with the same Idempotency-Key and gets the first answer again.
+    Column("username", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path and body
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

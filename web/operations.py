@@ -1,0 +1,5 @@
+"""Placeholder router; filled in by its own module's work."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,341 @@
+"""Caseworker pages: sign-in, the inbox, a case, completing a to-do, taking and reassigning cases."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from activation import access, journey, services
+from activation.access import User
+from activation.adapters.accounts import AuditEntry
+from activation.errors import InputError
+from activation.model import Case, TodoView, team_queue
+from activation.ports import TodoFilter
+from web import todo_forms
+from web.app import (
+    SESSION_COOKIE,
+    accounts,
+    check_csrf,
+    clock,
+    page,
+    require,
+    runtime,
+    secure_cookies,
+)
+from web.format import DEFAULT_TZ
+
+router = APIRouter(include_in_schema=False)
+
+CASE_ROLES = ("caseworker", "team_lead", "manager")
+HOME = {"caseworker": "/inbox", "team_lead": "/inbox", "manager": "/console", "operations": "/operations"}
+
+
+def _safe_next(target: str | None, user: User) -> str:
+    # Only a path on this site: an open redirect would let a phishing link borrow our sign-in page.
+    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+        return target
+    return HOME[user.role]
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    """Send each role to its own start page."""
+    user = require(request)
+    return RedirectResponse(HOME[user.role], 303)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, next: str | None = None) -> Response:
+    """Show the sign-in form."""
+    return page(request, "sign_in.html.j2", next=next or "", error=None, username="")
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form(""),
+) -> Response:
+    """Check the password and start a session."""
+    store = accounts(request)
+    now = clock(request).now()
+    user = store.check_password(username.strip().lower(), password, now)
+    if user is None:
+        # One message for every failure: a wrong name, a wrong password and a locked account look alike.
+        return page(
+            request,
+            "sign_in.html.j2",
+            401,
+            next=next,
+            error="Wrong username or password, or the account is locked for a while after repeated failures.",
+            username=username,
+        )
+    token, _csrf = store.start_session(user.username, now)
+    store.audit([AuditEntry(user.username, user.role, "sign_in", None, user.municipality, "web")], now)
+    response = RedirectResponse(_safe_next(next, user), 303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request), path="/"
+    )
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, csrf: str = Form("")) -> Response:
+    """End the session."""
+    require(request)
+    check_csrf(request, csrf)
+    if token := request.cookies.get(SESSION_COOKIE):
+        accounts(request).end_session(token)
+    response = RedirectResponse("/sign-in", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _case(request: Request, user: User, case_id: str) -> Case:
+    with runtime(request).store.transaction() as tx:
+        case = tx.cases([case_id]).get(case_id)
+    # Not found and not allowed look the same: a caseworker learns nothing about other teams' cases.
+    if case is None or not access.may_view_case(user, case):
+        raise HTTPException(404, f"No case {case_id} in your team.")
+    return case
+
+
+def _local_day_end(now: datetime) -> datetime:
+    local = now.astimezone(DEFAULT_TZ)
+    return datetime.combine(local.date() + timedelta(days=1), time(0, 0), tzinfo=DEFAULT_TZ)
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request) -> Response:
+    """Show my to-dos by due time, what is due today or overdue, and the team queue."""
+    user = require(request, "caseworker", "team_lead")
+    now = clock(request).now()
+    store = runtime(request).store
+    with store.transaction() as tx:
+        mine = tx.list_todos(TodoFilter(assignees=user.inbox_owners, municipality=user.municipality, limit=500))
+        queue = tx.list_todos(
+            TodoFilter(assignee=team_queue(user.team or ""), municipality=user.municipality, limit=500)
+        )
+        team_overdue = (
+            tx.list_todos(TodoFilter(team=user.team, municipality=user.municipality, overdue_at=now, limit=500))
+            if user.role == "team_lead"
+            else []
+        )
+    with runtime(request).engine.connect() as conn:
+        from web.queries import notifications_for
+
+        alerts = notifications_for(conn, user.inbox_owners, limit=30)
+    day_end = _local_day_end(now)
+    return page(
+        request,
+        "inbox.html.j2",
+        mine=mine,
+        queue=queue,
+        team_overdue=team_overdue,
+        overdue=[x for x in mine if x.overdue(now)],
+        due_today=[x for x in mine if not x.overdue(now) and x.due_at < day_end],
+        alerts=alerts,
+    )
+
+
+def _audit_view(request: Request, user: User, case: Case) -> None:
+    accounts(request).audit(
+        [AuditEntry(user.username, user.role, "view_case", case.id, case.municipality, "web")], clock(request).now()
+    )
+
+
+def timeline(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """Merge a case's steps, to-dos, deadlines, pauses, escalations and letters into one dated list."""
+    items: list[dict[str, Any]] = []
+    for s in detail["steps"]:
+        items.append({"at": s["occurred_at"], "kind": "step", "title": f"{s['from_stage']}: {s['outcome']}",
+                      "by": s["recorded_by"], "data": s["data"]})  # fmt: skip
+    for x in detail["todos"]:
+        items.append({"at": x["created_at"], "kind": "todo", "title": f"To-do: {x['title']}", "by": x["assignee"],
+                      "todo": x})  # fmt: skip
+    for p in detail["pauses"]:
+        items.append({"at": p["starts_at"], "kind": "pause", "title": f"Pause ({p['basis']})", "pause": p,
+                      "by": p["recorded_by"]})  # fmt: skip
+    for n in detail["notifications"]:
+        title = ("Escalation" if n["kind"] == "escalation" else n["kind"].capitalize()) + f" to {n['recipient']}"
+        items.append({"at": n["created_at"], "kind": n["kind"], "title": title, "by": "system", "note": n})
+    for letter in detail["letters"]:
+        items.append({"at": letter["created_at"], "kind": "letter", "title": f"Letter: {letter['form']}",
+                      "by": "system", "letter": letter})  # fmt: skip
+    for c in detail["caseworker_changes"]:
+        items.append({"at": c["changed_at"], "kind": "caseworker", "by": c["changed_by"],
+                      "title": f"Caseworker {c['previous'] or '(team queue)'} → {c['caseworker']}"})  # fmt: skip
+    return sorted(items, key=lambda i: i["at"], reverse=True)
+
+
+def current_plan(detail: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the latest signed plan of a case."""
+    plans = [s for s in detail["steps"] if s["from_stage"] == "plan" and s["outcome"] == "signed" and s["data"]]
+    return plans[-1]["data"] if plans else None
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: str) -> Response:
+    """Show a case: timeline, open to-dos, deadlines and why they are due then, pauses, the plan."""
+    user = require(request, *CASE_ROLES)
+    case = _case(request, user, case_id)
+    with runtime(request).store.transaction() as tx:
+        detail = tx.case_detail(case_id)
+    assert detail is not None
+    _audit_view(request, user, case)
+    caseworkers = (
+        [u for u in accounts(request).users(case.municipality, "caseworker") if u.team == case.team]
+        if access.may_reassign(user, case)
+        else []
+    )
+    return page(
+        request,
+        "case.html.j2",
+        case=case,
+        detail=detail,
+        timeline=timeline(detail),
+        plan=current_plan(detail),
+        open_todos=[x for x in detail["todos"] if x["status"] == "open"],
+        open_deadlines=[d for d in detail["deadlines"] if d["status"] == "open"],
+        caseworkers=caseworkers,
+        may_reassign=access.may_reassign(user, case),
+        changes=sum(1 for c in detail["caseworker_changes"] if c["previous"]),
+    )
+
+
+def _todo(request: Request, user: User, todo_id: str) -> tuple[TodoView, Case]:
+    with runtime(request).store.transaction() as tx:
+        todo = tx.todo(todo_id)
+        case = tx.cases([todo.case_id]).get(todo.case_id) if todo else None
+    if todo is None or case is None or not access.may_view_case(user, case):
+        raise HTTPException(404, f"No to-do {todo_id} in your team.")
+    return todo, case
+
+
+def _record_for(todo: TodoView) -> dict[str, str | None]:
+    """Return, per outcome, the record its form needs (None: just the outcome)."""
+    if todo.side:
+        return dict.fromkeys(todo.outcomes)
+    return {o: journey.transition(todo.stage, o).record for o in todo.outcomes}
+
+
+def _todo_page(
+    request: Request,
+    todo: TodoView,
+    case: Case,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    message: str | None = None,
+) -> Response:
+    municipality = runtime(request).rules.municipality(case.municipality)
+    needs = _record_for(todo)
+    forms = {r: todo_forms.fields_for(r, municipality) for r in {r for r in needs.values() if r}}
+    return page(
+        request,
+        "todo.html.j2",
+        status_code,
+        todo=todo,
+        case=case,
+        needs=needs,
+        forms=forms,
+        errors=errors or {},
+        values=values or {},
+        message=message,
+        activity_rows=range(todo_forms.ACTIVITY_ROWS),
+    )
+
+
+@router.get("/todos/{todo_id}", response_class=HTMLResponse)
+def todo_page(request: Request, todo_id: str) -> Response:
+    """Show a to-do with its outcomes and the form each outcome needs."""
+    user = require(request, *CASE_ROLES)
+    todo, case = _todo(request, user, todo_id)
+    _audit_view(request, user, case)
+    return _todo_page(request, todo, case)
+
+
+@router.post("/todos/{todo_id}", response_class=HTMLResponse)
+async def complete(request: Request, todo_id: str) -> Response:
+    """Complete a to-do with an outcome and its form; on an error show it beside the field, keep the input."""
+    form = await request.form()
+    return _complete(request, todo_id, form)
+
+
+def _complete(request: Request, todo_id: str, form: Any) -> Response:
+    user = require(request, *CASE_ROLES)
+    check_csrf(request, form.get("csrf"))
+    todo, case = _todo(request, user, todo_id)
+    if not access.may_complete(user, case, todo.assignee):
+        raise HTTPException(403, "This to-do belongs to someone else; ask your team lead to reassign it.")
+    outcome = str(form.get("outcome") or "")
+    values = todo_forms.typed("", form)
+    needs = _record_for(todo)
+    if outcome not in needs:
+        return _todo_page(request, todo, case, 422, {"outcome": "Choose an outcome."}, values)
+    record = needs[outcome]
+    data = todo_forms.parse(record, form) if record else None
+    now = clock(request).now()
+    rt = runtime(request)
+    try:
+        done = services.complete_todo(rt.store, todo_id, outcome, now, user.username, data, rt.rules)
+    except InputError as exc:
+        errors = todo_forms.field_errors(exc.fields) if exc.fields else {"outcome": str(exc)}
+        return _todo_page(request, todo, case, 422, errors, values, str(exc))
+    if todo.assignee == team_queue(case.team) and user.role == "caseworker":
+        # Working a to-do from the team queue makes the caseworker responsible for the case.
+        services.assign_caseworker(rt.store, rt.rules, case.id, user.username, now, user.username)
+    # Move this case on at once, with the same use case the flows run, so the caseworker sees the
+    # next to-do now; the flows move everything else (and render the letters) on their schedule.
+    services.advance_cases(rt.store, rt.rules, now, case_ids=[case.id])
+    accounts(request).audit(
+        [AuditEntry(user.username, user.role, "complete_todo", case.id, case.municipality, "web",
+                    f"{done.id} {done.kind} -> {outcome}")],
+        now,
+    )  # fmt: skip
+    return RedirectResponse(f"/cases/{case.id}?done={done.id}", 303)
+
+
+@router.post("/todos/{todo_id}/take")
+def take(request: Request, todo_id: str, csrf: str = Form("")) -> Response:
+    """Take a to-do from the team queue: its case becomes mine."""
+    user = require(request, "caseworker")
+    check_csrf(request, csrf)
+    todo, case = _todo(request, user, todo_id)
+    if todo.assignee != team_queue(case.team):
+        raise HTTPException(409, "That to-do is no longer in the team queue.")
+    rt = runtime(request)
+    now = clock(request).now()
+    services.assign_caseworker(rt.store, rt.rules, case.id, user.username, now, user.username)
+    accounts(request).audit(
+        [AuditEntry(user.username, user.role, "take_case", case.id, case.municipality, "web", todo.id)], now
+    )
+    return RedirectResponse(f"/todos/{todo_id}", 303)
+
+
+@router.post("/cases/{case_id}/reassign")
+def reassign(request: Request, case_id: str, caseworker: str = Form(""), csrf: str = Form("")) -> Response:
+    """Give a case to another caseworker in the team (team leads); the change is counted."""
+    user = require(request, "team_lead")
+    check_csrf(request, csrf)
+    case = _case(request, user, case_id)
+    if not access.may_reassign(user, case):
+        raise HTTPException(403, "Only the team's lead can reassign its cases.")
+    target = accounts(request).user(caseworker.strip())
+    if target is None or target.role != "caseworker" or target.team != case.team:
+        raise InputError(f"{caseworker!r} is not a caseworker in team {case.team}")
+    rt = runtime(request)
+    now = clock(request).now()
+    result = services.assign_caseworker(rt.store, rt.rules, case.id, target.username, now, user.username)
+    accounts(request).audit(
+        [AuditEntry(user.username, user.role, "reassign", case.id, case.municipality, "web",
+                    f"{result.previous or 'team queue'} -> {target.username}")],
+        now,
+    )  # fmt: skip
+    return RedirectResponse(f"/cases/{case.id}", 303)

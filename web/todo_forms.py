@@ -1,0 +1,136 @@
+"""The caseworker's forms for each record (assessment, plan, placement, follow-up, exit), as fields.
+
+A form post is turned back into the record's dict for `records.validate`; what was typed is kept,
+so a page with errors shows every field as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from activation import records
+from activation.config import Municipality
+
+ACTIVITY_ROWS = 4  # the plan form offers this many activity rows; empty rows are ignored
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a form."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | textarea | date | select | checkboxes | lines | number
+    options: tuple[tuple[str, str], ...] = ()
+    required: bool = False
+    help: str = ""
+
+
+def _choices(enum: type[Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((m.value, m.value.replace("_", " ").capitalize()) for m in enum)
+
+
+def fields_for(record: str, municipality: Municipality) -> list[Field]:
+    """Return the fields of a record's form, with the municipality's groups and interventions as choices."""
+    groups = tuple((g, g.replace("_", " ").capitalize()) for g in municipality.groups)
+    interventions = tuple((code, i.name) for code, i in municipality.interventions.items())
+    if record == "assessment":
+        return [
+            Field("capacity_band", "Activity capacity", "select", _choices(records.CapacityBand), True,
+                  "Share of a 40-hour week: 1-25 % up to 10 h, 26-50 % up to 20 h, 51-75 % up to 30 h, 76-100 %."),
+            Field("group", "Target group after the assessment", "select", groups),
+            Field("barriers", "Barriers", "checkboxes", _choices(records.Barrier)),
+            Field("health", "Health", "textarea"),
+            Field("social_situation", "Social situation", "textarea"),
+            Field("education", "Education", "textarea"),
+            Field("work_history", "Work history", "textarea"),
+        ]  # fmt: skip
+    if record == "plan":
+        return [
+            Field("goal", "Goal", "textarea", required=True),
+            Field("sub_goals", "Sub-goals", "lines", help="One per line."),
+            Field("activities", "Activities", "activities", required=True,
+                  help="SoL 4 kap. 4 §: each with a start and an end date the citizen knows."),
+            Field("follow_up_on", "Follow-up on", "date", required=True),
+            Field("signed_on", "Signed on", "date", required=True),
+            Field("intervention", "Placement planned", "select", interventions),
+        ]  # fmt: skip
+    if record == "placement":
+        return [
+            Field("intervention", "Intervention", "select", interventions, True),
+            Field("provider", "Employer or provider", required=True),
+            Field("starts_on", "Starts on", "date", required=True),
+            Field("ends_on", "Ends on", "date", required=True),
+            Field("hours_per_week", "Hours per week", "number"),
+        ]
+    if record == "follow_up":
+        return [
+            Field("ladder_step", "Step on the progression ladder", "select", _choices(records.LadderStep), True),
+            Field("life_mastery", "Life-mastery scores", "lines", help="One per line as indicator=score (1-10)."),
+            Field("note", "Note", "textarea"),
+        ]
+    if record == "exit":
+        return [
+            Field("reason", "Exit reason", "select", _choices(records.ExitReason), True),
+            Field("note", "Note", "textarea"),
+        ]
+    raise KeyError(record)
+
+
+def _text(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def parse(record: str, form: Any) -> dict[str, Any]:
+    """Turn a posted form (a multi-dict) into the record's data; blanks are left out."""
+    data: dict[str, Any] = {}
+    for name in _names(record):
+        if name == "barriers":
+            data[name] = [v for v in form.getlist("barriers") if v]
+        elif name == "sub_goals":
+            data[name] = [line.strip() for line in (form.get(name) or "").splitlines() if line.strip()]
+        elif name == "life_mastery":
+            scores: dict[str, Any] = {}
+            for line in (form.get(name) or "").splitlines():
+                if line.strip():
+                    key, _, score = line.partition("=")
+                    scores[key.strip() or "?"] = score.strip()
+            data[name] = scores
+        elif name == "activities":
+            rows = []
+            for n in range(ACTIVITY_ROWS):
+                row = {
+                    k: _text(form.get(f"activities.{n}.{k}")) for k in ("what", "starts_on", "ends_on", "responsible")
+                }
+                if any(row.values()):
+                    rows.append(row)
+            data[name] = rows
+        else:
+            value = _text(form.get(name))
+            if value is not None:
+                data[name] = value
+    return data
+
+
+def _names(record: str) -> list[str]:
+    return list(records.RECORDS[record].model_fields)
+
+
+def typed(record: str, form: Any) -> dict[str, str]:
+    """Return what the caseworker typed, field by field, to fill the form again after an error."""
+    values: dict[str, str] = {}
+    for key in form:
+        values[key] = "\n".join(form.getlist(key)) if key == "barriers" else form.get(key)
+    return values
+
+
+def field_errors(fields: dict[str, str]) -> dict[str, str]:
+    """Map errors from validation ('activities.0.ends_on') to what the page shows next to each input."""
+    shown: dict[str, str] = {}
+    for key, problem in fields.items():
+        shown.setdefault(key, problem)
+        top = key.split(".")[0]
+        shown.setdefault(top, problem)
+    return shown

@@ -28,6 +28,9 @@ app = typer.Typer(
 config_app = typer.Typer(help="Check and show the rules per municipality.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
+user_app = typer.Typer(help="Staff who sign in to the web application and the API.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
 case_app = typer.Typer(help="Look at one case: its journey, deadlines and why each is due.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 
@@ -797,9 +800,27 @@ def serve(
         bool, typer.Option(help="Start a local Prefect server (with its UI) when PREFECT_API_URL is unset.")
     ] = True,
     port: Annotated[int, typer.Option(help="Port of the local Prefect server and UI.")] = 4200,
+    web: Annotated[bool, typer.Option(help="Serve the web inbox, console and API.")] = True,
+    flows: Annotated[bool, typer.Option(help="Serve the flows (off: the web application alone).")] = True,
+    host: Annotated[str, typer.Option(help="Address the web application listens on.")] = "127.0.0.1",
+    web_port: Annotated[int, typer.Option(help="Port of the web application.")] = 8000,
 ) -> None:
-    """Run the flows as Prefect deployments on a schedule until stopped (Ctrl-C)."""
+    """Serve the web inbox and run the flows as Prefect deployments on a schedule until stopped (Ctrl-C)."""
     _runtime()
+    if not (web or flows):
+        raise UserError("nothing to serve: leave --web or --flows on")
+    if web:
+        from web.app import WebSettings
+        from web.serve import start_in_background, web_server
+
+        settings = WebSettings.from_env(prefect_ui=f"http://127.0.0.1:{port}", sweep_interval_seconds=sweep_interval)
+        web_app = web_server(host, web_port, settings)
+        if not flows:
+            err.print(f"Inbox: http://{host}:{web_port}/  (Ctrl-C stops)")
+            web_app.run()
+            return
+        start_in_background(web_app, err.print)
+        err.print(f"Inbox: http://{host}:{web_port}/  (sign in with a user from `activation user add`)")
     _prefect_env()
     from flows.serve import serve_all
 
@@ -829,12 +850,144 @@ def demo(
     from flows.demo import run_demo
 
     summary = run_demo(municipality, applications, seed, weeks, say=None if as_json else err.print)
+    summary["sign_in"] = _demo_users(municipality)
+    summary["serve"] = f"activation --db {db} serve"
     if as_json:
         emit_json(summary)
         return
     from flows.demo import print_summary
 
     print_summary(summary, console)
+    table = Table("role", "username", "password", title="Sign in to the web application")
+    for row in summary["sign_in"]:
+        table.add_row(row["role"], row["username"], row["password"])
+    console.print(table)
+    console.print(f"Serve the demo: [bold]{summary['serve']}[/], then open http://127.0.0.1:8000/")
+
+
+def _demo_users(municipality: str) -> list[dict[str, str]]:
+    """Create one user per role (and the demo's other caseworkers) with fresh passwords."""
+    import secrets
+
+    from activation.access import User
+    from activation.adapters.accounts import Accounts
+    from flows.demo import CASEWORKERS
+
+    rt = _runtime()
+    m = rt.rules.municipality(municipality)
+    team = m.default_team
+    staff = [User(cw, f"Caseworker {cw[-2:]}", "caseworker", m.code, team) for cw in CASEWORKERS]
+    staff += [
+        User("tl-01", "Team lead", "team_lead", m.code, team),
+        User("mgr-01", "Manager", "manager", m.code),
+        User("ops-01", "Operations", "operations"),
+    ]
+    accounts = Accounts(rt.engine)
+    shown = []
+    for user in staff:
+        password = secrets.token_urlsafe(9)
+        accounts.add_user(user, password, datetime.now(UTC))
+        if user.username == CASEWORKERS[0] or user.role != "caseworker":
+            shown.append({"role": user.role, "username": user.username, "password": password})
+    return shown
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name; for caseworkers also the id on cases, e.g. cw-01.")],
+    role: Annotated[str, typer.Option(help="caseworker, team_lead, manager or operations.")],
+    municipality: Annotated[str | None, typer.Option(help="Municipality code (not for operations).")] = None,
+    team: Annotated[str | None, typer.Option(help="Team code (caseworkers and team leads).")] = None,
+    name: Annotated[str | None, typer.Option(help="Name shown on the pages.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="Password (10+ characters); default: read from ACTIVATION_NEW_PASSWORD, else generated."),
+    ] = None,
+    sso_only: Annotated[bool, typer.Option(help="No password: the user signs in only through the SSO proxy.")] = False,
+    token: Annotated[bool, typer.Option(help="Also issue an API bearer token and print it once.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user who signs in to the web application (and, with --token, the API)."""
+    import secrets
+
+    from activation.access import User, check_new_user
+    from activation.adapters.accounts import Accounts
+
+    rt = _runtime()
+    user = User(username.strip().lower(), name or username, role, municipality, team)
+    known = {code: tuple(rt.rules.municipality(code).teams) for code in rt.rules.municipalities}
+    check_new_user(user, known)
+    generated = False
+    if not sso_only and password is None:
+        password = os.environ.get("ACTIVATION_NEW_PASSWORD")
+        if not password:
+            password, generated = secrets.token_urlsafe(12), True
+    accounts = Accounts(rt.engine)
+    accounts.add_user(user, None if sso_only else password, datetime.now(UTC))
+    api_token = accounts.issue_api_token(user.username) if token else None
+    result = {
+        "username": user.username,
+        "role": user.role,
+        "municipality": user.municipality,
+        "team": user.team,
+        "password": password if generated else None,
+        "api_token": api_token,
+    }
+    if as_json:
+        emit_json(result)
+        return
+    console.print(f"Created {user.role} [bold]{user.username}[/]" + (f" in {municipality}" if municipality else ""))
+    if generated:
+        console.print(f"Password (shown once): {password}")
+    if api_token:
+        console.print(f"API token (shown once): {api_token}")
+
+
+@user_app.command("password")
+def user_password(
+    username: Annotated[str, typer.Argument(help="The user.")],
+    password: Annotated[str | None, typer.Option(help="New password; default: generated and printed once.")] = None,
+) -> None:
+    """Set a new password (and unlock the account)."""
+    import secrets
+
+    from activation.adapters.accounts import Accounts
+
+    new = password or secrets.token_urlsafe(12)
+    Accounts(_runtime().engine).set_password(username, new)
+    console.print(f"Password of {username} changed." + ("" if password else f" New password (shown once): {new}"))
+
+
+@user_app.command("token")
+def user_token(username: Annotated[str, typer.Argument(help="The user an integration acts as.")]) -> None:
+    """Issue a new API bearer token for a user (the previous one stops working)."""
+    from activation.adapters.accounts import Accounts
+
+    console.print(Accounts(_runtime().engine).issue_api_token(username), highlight=False)
+
+
+@user_app.command("list")
+def user_list(as_json: JsonOpt = False) -> None:
+    """List active users and their roles."""
+    from activation.adapters.accounts import Accounts
+
+    users = Accounts(_runtime().engine).users()
+    if as_json:
+        emit_json([_plain(u) for u in users])
+        return
+    table = Table("username", "name", "role", "municipality", "team")
+    for u in users:
+        table.add_row(u.username, u.display_name, u.role, u.municipality or "", u.team or "")
+    console.print(table)
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: Annotated[str, typer.Argument(help="The user.")]) -> None:
+    """Stop a user signing in; their sessions end at once."""
+    from activation.adapters.accounts import Accounts
+
+    Accounts(_runtime().engine).deactivate(username)
+    console.print(f"{username} can no longer sign in.")
 
 
 def main() -> None:

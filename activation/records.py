@@ -66,10 +66,22 @@ class ExitReason(StrEnum):
     DECEASED = "deceased"
 
 
+# Dates a caseworker records lie in this span; a typo like 9999-12-31 would otherwise overflow the
+# deadline arithmetic downstream, after the to-do was already completed.
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
 class Record(BaseModel):
     """A record kept with an outcome."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plausible_date(cls, value: Any) -> Any:
+        if isinstance(value, date) and not EARLIEST <= value <= LATEST:
+            raise ValueError(f"a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}, please")
+        return value
 
 
 class Assessment(Record):

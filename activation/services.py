@@ -277,7 +277,9 @@ def advance_cases(
         for step in sorted(steps, key=lambda s: (s.case_id, s.seq)):
             try:
                 planned.append((step, plan_progress(rules, cases[step.case_id], step)))
-            except (ConfigError, JourneyError, CalendarError) as exc:
+            # ValueError/OverflowError too: a step whose record no longer plans (a date arithmetic
+            # overflow, say) is parked rather than blocking every later batch.
+            except (ConfigError, JourneyError, CalendarError, ValueError, OverflowError) as exc:
                 failed.append((step, f"{type(exc).__name__}: {exc}"))
         progress = [p for _, p in planned]
         tx.save_progress(progress)

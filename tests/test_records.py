@@ -91,3 +91,15 @@ def test_an_assessment_that_finds_the_citizen_job_ready_starts_the_job_ready_obl
     assert periods["job_ready.offer"] == ("open", at("2026-12-14 15:30", COPENHAGEN))
     assert periods["activity_ready.offer"][0] == "ended"
     assert filled("completed") == ASSESSMENT
+
+
+def test_a_date_outside_this_century_is_refused_beside_its_field() -> None:
+    # A typo like 9999-12-31 would overflow the deadline arithmetic after the to-do was completed.
+    from activation import records
+
+    with pytest.raises(records.RecordError) as refused:
+        records.validate(
+            "placement",
+            {"intervention": "praktik", "provider": "Synthetic AB", "starts_on": "2026-12-01", "ends_on": "9999-12-31"},
+        )
+    assert refused.value.fields == {"ends_on": "a date between 2000-01-01 and 2099-12-31, please"}

@@ -25,6 +25,7 @@ def _free_port() -> int:
 
 def test_serve_runs_the_flows_on_a_schedule_until_the_first_meeting_todo_appears(tmp_path: Path) -> None:
     port = _free_port()
+    web_port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "ACTIVATION_CONFIG_DIR")}
     env.update(
         {
@@ -57,6 +58,8 @@ def test_serve_runs_the_flows_on_a_schedule_until_the_first_meeting_todo_appears
             "5",
             "--port",
             str(port),
+            "--web-port",
+            str(web_port),
         ],
         cwd=tmp_path,
         env=env,
@@ -95,6 +98,9 @@ def test_serve_runs_the_flows_on_a_schedule_until_the_first_meeting_todo_appears
         assert [t["kind"] for t in todos] == ["first_meeting"], "no to-do within 240 s of serving"
         assert intake_runs, "the intake run did not complete within 240 s"
         assert all(str(r["name"]).startswith("intake ") for r in intake_runs)
+        # The web inbox is served beside the flows, at the address serve printed.
+        assert f"Inbox: http://127.0.0.1:{web_port}/" in log.read_text()
+        assert httpx.get(f"http://127.0.0.1:{web_port}/sign-in", timeout=10).status_code == 200
         runs = intake_runs + completed_runs("deadline-sweep")
         assert all("ext-serve-1" not in json.dumps(r["parameters"]) + str(r["name"]) for r in runs)
     finally:

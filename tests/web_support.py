@@ -22,7 +22,7 @@ STAFF = {
     "team_lead": User("tl-01", "Team Lead", "team_lead", "karlskrona", "arbetsmarknad"),
     "manager": User("mgr-01", "Manager", "manager", "karlskrona"),
     "operations": User("ops-01", "Operations", "operations"),
-    "outsider": User("cw-vx", "Växjö Caseworker", "caseworker", "vaxjo", "arbetsmarknad"),
+    "outsider": User("cw-vx", "Växjö Caseworker", "caseworker", "vaxjo", "koordinatorer"),
 }
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
@@ -139,6 +140,19 @@ class SignInMiddleware(BaseHTTPMiddleware):
         request.state.user = None
         request.state.csrf = None
         request.state.via_sso = False
+        try:
+            self._identify(request, settings)
+        except SQLAlchemyError:
+            # The database is down: /health says so itself; every other page would fail anyway.
+            if request.url.path != "/health":
+                return _with_headers(
+                    JSONResponse({"detail": "the database is not reachable; try again shortly"}, 503), request
+                )
+        response = await call_next(request)
+        return _with_headers(response, request)
+
+    @staticmethod
+    def _identify(request: Request, settings: WebSettings) -> None:
         store = Accounts(get_runtime(settings.db_url, settings.config_dir).engine)
         now = settings.clock.now()
         header = settings.trusted_user_header
@@ -151,22 +165,25 @@ class SignInMiddleware(BaseHTTPMiddleware):
             found = store.session(token, now)
             if found is not None:
                 request.state.user, request.state.csrf = found
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.state.user is not None or request.url.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        if secure_cookies(request):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.state.via_sso and request.cookies.get("activation_csrf") != request.state.csrf:
-            response.set_cookie(
-                "activation_csrf",
-                request.state.csrf,
-                httponly=True,
-                samesite="strict",
-                secure=secure_cookies(request),
-            )
-        return response
+
+
+def _with_headers(response: Response, request: Request) -> Response:
+    """Add the security headers (and the SSO CSRF cookie) to a response."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.state.user is not None or request.url.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "no-store"
+    if secure_cookies(request):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.state.via_sso and request.cookies.get("activation_csrf") != request.state.csrf:
+        response.set_cookie(
+            "activation_csrf",
+            request.state.csrf,
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookies(request),
+        )
+    return response
 
 
 def templates_env() -> Environment:
@@ -215,6 +232,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         summary="Caseworker inbox, manager console and integration API for the activation journey.",
         docs_url=None,  # the Swagger page loads scripts from a CDN; the spec itself is at /openapi.json
         redoc_url=None,
+        openapi_tags=[
+            {"name": "applications", "description": "Record a citizen's application; opens one case per citizen."},
+            {"name": "to-dos", "description": "List the caseworker to-dos you may see and complete them."},
+            {"name": "cases", "description": "Read one case; every read is written to the audit log."},
+        ],
     )
     app.state.settings = settings
     app.state.templates = templates_env()
@@ -231,7 +253,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "sign in: send 'Authorization: Bearer <token>'"}, 401)
+            return JSONResponse(
+                {"detail": "sign in: send 'Authorization: Bearer <token>'"}, 401, headers={"WWW-Authenticate": "Bearer"}
+            )
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/sign-in?next={target}", 303)
 

@@ -323,3 +323,18 @@ def test_a_step_whose_rules_are_gone_is_released_with_its_error_and_parked_after
     with store.transaction() as tx:
         assert tx.unpark_steps() == 1
     assert services.advance_cases(store, rules, FRIDAY_15).moved == 1
+
+
+def test_a_fired_escalation_lands_in_the_outbox_in_the_same_transaction(store: SqlStore, rules: RuleBook) -> None:
+    recorded = services.record_application(store, rules, "karlskrona", "ref-outbox", at("2026-11-20 09:00"))
+    services.advance_cases(store, rules, at("2026-11-20 09:05"))
+    report = services.sweep(store, at("2026-12-20 09:00"))
+    with store.engine.connect() as conn:
+        events = conn.execute(select(t.outbox).where(t.outbox.c.case_id == recorded.case_id)).mappings().all()
+        notified = conn.execute(
+            select(t.notifications.c.kind, t.notifications.c.id).where(t.notifications.c.case_id == recorded.case_id)
+        ).all()
+    assert report.fired_escalations >= 1
+    assert {e["id"] for e in events} == {f"{kind}:{id_}" for kind, id_ in notified}
+    assert {e["municipality"] for e in events} == {"karlskrona"}
+    assert all("ref-outbox" not in str(e["payload"]) for e in events)  # pseudonymous

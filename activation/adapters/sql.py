@@ -630,6 +630,7 @@ class SqlTransaction:
             )
             .on_conflict_do_nothing()
         )
+        self._add_to_outbox([("alert", alert_id, case_.id, {"notify_role": role, "rule_key": rule_key})], now)
 
     def occupancy(self, municipality: str, on: date) -> dict[str, int]:
         """Return how many placements of each intervention are running on a day."""
@@ -798,7 +799,39 @@ class SqlTransaction:
                 "created_at",
             ]
             self.conn.execute(_insert(self.conn, t.notifications).from_select(columns, fired).on_conflict_do_nothing())
+            self._add_to_outbox(
+                [
+                    (r.kind, r.id, r.case_id, {"step": r.step, "notify_role": r.notify_role, "recipient": r.recipient,
+                     "rule_key": r.rule_key, "deadline_due_at": r.deadline_due_at.isoformat()})
+                    for r in rows
+                    if r.state == "fired"
+                ],
+                now,
+            )  # fmt: skip
         return report
+
+    def _add_to_outbox(self, events: Sequence[tuple[str, str, str, dict[str, Any]]], now: datetime) -> None:
+        """Record (kind, source id, case id, details) events for other systems, in this transaction."""
+        if not events:
+            return
+        found = self.conn.execute(
+            select(t.cases.c.id, t.cases.c.municipality).where(t.cases.c.id.in_({e[2] for e in events}))
+        ).all()
+        municipality: dict[str, str] = {r.id: r.municipality for r in found}
+        rows = [
+            {
+                "id": f"{kind}:{source}",
+                "kind": kind,
+                "case_id": case_id,
+                "municipality": municipality[case_id],
+                # Pseudonymous on purpose: a receiver that needs the citizen asks the API, which audits it.
+                "payload": {"event": kind, "id": f"{kind}:{source}", "case_id": case_id,
+                            "municipality": municipality[case_id], "occurred_at": now.isoformat(), **details},
+                "created_at": now,
+            }
+            for kind, source, case_id, details in events
+        ]  # fmt: skip
+        self.conn.execute(_insert(self.conn, t.outbox).on_conflict_do_nothing(), rows)
 
     def due_alarms(self, now: datetime, limit: int) -> list[FiredAlarm]:
         """Return alarms that a sweep at now would fire, without writing."""
@@ -826,6 +859,16 @@ class SqlTransaction:
                 .values(body=bindparam("b_body"), attachment=bindparam("b_attachment"), rendered_at=now),
                 [{"b_id": i, "b_body": body, "b_attachment": ics} for i, body, ics in rendered],
             )
+            letters = self.conn.execute(
+                select(t.letters.c.id, t.letters.c.case_id, t.letters.c.form, t.letters.c.language).where(
+                    t.letters.c.id.in_([i for i, _, _ in rendered])
+                )
+            ).all()
+            self._add_to_outbox(
+                [("letter", x.id, x.case_id, {"form": x.form, "language": x.language, "letter_id": x.id})
+                 for x in letters],
+                now,
+            )  # fmt: skip
 
     def add_letters(self, letters: Sequence[LetterRequest], now: datetime) -> None:
         """Queue letters for rendering; a repeated letter id is written once."""

@@ -317,3 +317,37 @@ api_requests = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+# -- telling other systems (issue 5): an outbox written with the change, deliveries per receiver --
+
+outbox = Table(
+    "outbox",
+    metadata,
+    # Written in the same transaction as the change it reports (an escalation fired, a letter
+    # rendered), so nothing is reported that did not happen and nothing that happened is lost.
+    Column("id", String(200), primary_key=True),  # "<kind>:<source id>": one event per change
+    Column("kind", String(32), nullable=False),  # reminder | escalation | alert | letter
+    Column("case_id", String(32), nullable=False),
+    Column("municipality", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),  # pseudonymous: case id, rule, times; never the citizen's ref
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("dispatched_at", UTCDateTime()),  # when deliveries were made for the receivers subscribed
+)
+Index("ix_outbox_undispatched", outbox.c.dispatched_at, outbox.c.created_at)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("event_id", String(200), ForeignKey("outbox.id"), primary_key=True),
+    Column("receiver", String(64), primary_key=True),
+    Column("municipality", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),  # webhook | email
+    Column("state", String(16), nullable=False, server_default="pending"),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime()),  # taken by a worker until then; a dead worker's lease lapses
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_attempt_at)

@@ -31,6 +31,11 @@ app.add_typer(config_app, name="config")
 user_app = typer.Typer(help="Staff who sign in to the web application and the API.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
+notifications_app = typer.Typer(
+    help="Messages to other systems (webhooks, e-mail): deliveries, dead letters, a send pass.", no_args_is_help=True
+)
+app.add_typer(notifications_app, name="notifications")
+
 case_app = typer.Typer(help="Look at one case: its journey, deadlines and why each is due.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 
@@ -228,6 +233,116 @@ def config_show(municipality: str, as_json: JsonOpt = False) -> None:
         )
     console.print(table)
     console.print("* local choice: the sources give no number")
+
+
+@config_app.command("versions")
+def config_versions(municipality: str, as_json: JsonOpt = False) -> None:
+    """List the versions of a municipality's rules: from when each applies, what it changes, and its policies."""
+    from activation.rule_change import changed_rules
+
+    rt = _runtime()
+    history = rt.rules.history.get(rt.rules.municipality(municipality).code, ())
+    with rt.store.transaction() as tx:
+        applied = {c["version"]: c for c in tx.rule_changes(rt.rules.municipality(municipality).code)}
+    rows = []
+    for n, v in enumerate(history):
+        changed = changed_rules(history[n - 1].municipality, v.municipality) if n else []
+        rows.append(
+            {
+                "version": v.version,
+                "stamp": v.stamp,
+                "effective_from": v.effective_from.isoformat() if v.effective_from else None,
+                "changes": changed,
+                "policies": {k: v.policy(k) for k in changed},
+                "note": v.note,
+                "file": str(v.path),
+                "applied_at": applied[v.version]["applied_at"].isoformat() if v.version in applied else None,
+                "moved": applied[v.version]["moved"] if v.version in applied else None,
+            }
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("version", "from", "changes (policy)", "applied to running cases", "note")
+    for r in rows:
+        changes = ", ".join(f"{k} ({p})" for k, p in r["policies"].items()) or "–"
+        done = f"{r['applied_at']} ({r['moved']} moved)" if r["applied_at"] else "–"
+        table.add_row(r["version"], r["effective_from"] or "always", changes, done, r["note"] or "")
+    console.print(table)
+
+
+def _print_change(summary: dict[str, Any]) -> None:
+    verb = "Moved" if summary["applied"] else "Would move"
+    console.print(
+        f"{summary['municipality']} {summary['version']} (from {summary['effective_from']}):"
+        f" changes {', '.join(f'{k} ({p})' for k, p in summary['policies'].items()) or 'nothing'}"
+    )
+    console.print(
+        f"{verb} {summary['moved']} open deadline(s): {summary['earlier']} earlier, {summary['later']} later"
+        + (
+            f" (by {summary['hours_min']} to {summary['hours_max']} h, median {summary['hours_median']} h)"
+            if summary["moved"]
+            else ""
+        )
+    )
+    for what in ("rule", "stage", "team"):
+        per = summary[f"moved_per_{what}"]
+        if per:
+            console.print(f"  per {what}: " + ", ".join(f"{k} {v}" for k, v in sorted(per.items())))
+    if summary["fire_at_once_total"]:
+        for kind, teams in summary["fire_at_once"].items():
+            console.print(f"  {kind} due at once: " + ", ".join(f"{k} {v}" for k, v in sorted(teams.items())))
+    else:
+        console.print("  no reminder or escalation falls due at once")
+    if summary["kept"]:
+        console.print(
+            "  left as they are (keep / not_started): " + ", ".join(f"{k} {v}" for k, v in summary["kept"].items())
+        )
+    if summary["paused"]:
+        console.print(
+            "  stopped by a pause (recomputed when it ends): "
+            + ", ".join(f"{k} {v}" for k, v in summary["paused"].items())
+        )
+    if summary["already_applied"]:
+        console.print(f"  already on this version: {summary['already_applied']}")
+
+
+@config_app.command("diff")
+def config_diff(
+    municipality: str,
+    version: Annotated[str, typer.Argument(help="The proposed version, e.g. karlskrona-2026.2.")],
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Preview a rule version against the live database: what moves, by how much, what fires at once."""
+    from activation.rule_change import preview_version
+
+    rt = _runtime()
+    summary = preview_version(rt.store, rt.rules, municipality, version, parse_time(now)).summary()
+    if as_json:
+        emit_json(summary)
+        return
+    _print_change(summary)
+    console.print("Nothing was written. `activation config apply` applies exactly this.")
+
+
+@config_app.command("apply")
+def config_apply(
+    municipality: str,
+    version: Annotated[str, typer.Argument(help="The version to apply to running cases.")],
+    by: Annotated[str, typer.Option(help="Who applies it (recorded).")] = "manager",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply a rule version to running cases as `config diff` showed: recompute or keep, per its policies."""
+    from activation.rule_change import apply_version
+
+    rt = _runtime()
+    summary = apply_version(rt.store, rt.rules, municipality, version, parse_time(now), by).summary()
+    if as_json:
+        emit_json(summary)
+        return
+    _print_change(summary)
 
 
 @app.command("journey")
@@ -828,6 +943,163 @@ def serve(
 
 
 @app.command()
+def deploy(
+    pool: Annotated[
+        str, typer.Option(help="The process work pool the workers poll (created if missing).")
+    ] = "activation",
+    interval: Annotated[int, typer.Option(help="Seconds between intake/stage runs.", min=1)] = 60,
+    sweep_interval: Annotated[int, typer.Option(help="Seconds between deadline sweeps.", min=1)] = 300,
+    stage_interval: Annotated[
+        int | None, typer.Option(help="Seconds between runs of each stage flow (default: --interval).", min=1)
+    ] = None,
+    flow_limit: Annotated[
+        int, typer.Option(help="At most this many runs of one intake/stage flow at once.", min=1)
+    ] = 2,
+    sweep_limit: Annotated[int, typer.Option(help="At most this many deadline sweeps at once.", min=1)] = 1,
+    pool_limit: Annotated[
+        int | None, typer.Option(help="At most this many runs in the whole pool (default: leave as is).", min=1)
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option("--api-url", help="Prefect API, e.g. http://127.0.0.1:4200/api (default $PREFECT_API_URL)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the work pool and the deployments (intake, each stage, the sweep) that `prefect worker`s run."""
+    _runtime()  # migrate and validate the rules before the flows are deployed against this database
+    _prefect_env()
+    if api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UserError("no Prefect server: set PREFECT_API_URL or --api-url (deploy/production.sh starts one)")
+    from flows.deploy import deploy_all
+
+    try:
+        result = deploy_all(
+            pool, interval, sweep_interval, flow_limit, sweep_limit, pool_limit, err.print, stage_interval
+        )
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        emit_json(result)
+        return
+    console.print(
+        f"{len(result['deployments'])} deployment(s) in work pool [bold]{pool}[/] ({result['work_pool_state']});"
+        f" start workers with: prefect worker start --pool {pool}"
+    )
+
+
+@app.command()
+def simulate(
+    municipality: Annotated[str, typer.Argument(help="Municipality whose rules to run, e.g. boras.")],
+    weeks: Annotated[int, typer.Option(help="Weeks to simulate (52: a year).", min=1, max=260)] = 52,
+    arrivals_per_week: Annotated[int, typer.Option(help="Applications a week.", min=0, max=10_000)] = 20,
+    caseworkers: Annotated[int, typer.Option(help="Caseworkers; cases go to them in turn.", min=1, max=1_000)] = 4,
+    meetings_per_week: Annotated[
+        int, typer.Option(help="To-dos (meetings) one caseworker takes a week (Borås: 4 a day, 4 days).", min=0)
+    ] = 16,
+    days_per_week: Annotated[int, typer.Option(help="Days a week caseworkers meet citizens.", min=1, max=5)] = 4,
+    no_show_rate: Annotated[
+        float, typer.Option(help="Share of first meetings the citizen misses.", min=0, max=1)
+    ] = 0.2,
+    version: Annotated[
+        str | None, typer.Option(help="Rule version to run (default: the first, the municipality file).")
+    ] = None,
+    compare: Annotated[str | None, typer.Option(help="A second rule version to run side by side.")] = None,
+    start: Annotated[str, typer.Option(help="First day (a Monday is used: the week it falls in).")] = "2026-09-07",
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed replays the same run).")] = 1,
+    plot: Annotated[Path | None, typer.Option(help="Write an SVG of met share per deadline here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What-if: run a synthetic cohort through one or two versions of the rules and compare them."""
+    from datetime import date
+
+    from activation import config
+    from activation.adapters.simulation import run_on_scratch
+    from activation.simulation import Capacity, Cohort, headline, side_by_side
+
+    rules = config.load(config.config_dir())
+    code = rules.municipality(municipality).code
+    try:
+        first_day = date.fromisoformat(start)
+    except ValueError:
+        raise UserError(f"malformed start day {start!r}; use YYYY-MM-DD") from None
+    chosen = version or rules.history[code][0].version
+    versions = [chosen, *([compare] if compare else [])]
+    for v in versions:
+        rules.find_version(code, v)  # an unknown version is refused before anything runs
+    cohort = Cohort(arrivals_per_week=arrivals_per_week, no_show_rate=no_show_rate, seed=seed)
+    capacity = Capacity(caseworkers=caseworkers, meetings_per_week=meetings_per_week, days_per_week=days_per_week)
+    results = []
+    for v in versions:
+
+        def progress(week: int, total: int, v: str = v) -> None:
+            if week == total or week % 4 == 0 or week == 1:
+                err.print(f"{v}: week {week}/{total}", highlight=False)
+
+        results.append(run_on_scratch(rules, code, v, first_day, weeks, cohort, capacity, progress))
+    a, b = results[0], (results[1] if len(results) > 1 else None)
+    rows = side_by_side(a, b)
+    if plot:
+        plot.write_text(_simulation_svg(rows, a.version, b.version if b else None), encoding="utf-8")
+    if as_json:
+        emit_json({"runs": [r.as_dict() for r in results], "side_by_side": rows, "plot": str(plot) if plot else None})
+        return
+    names = [r.version for r in results]
+
+    def share(x: dict[str, Any] | None) -> str:
+        return (
+            "–"
+            if not x or x["met_share"] is None
+            else f"{x['met_share'] * 100:.0f} % ({x['met']}/{x['met'] + x['missed']})"
+        )
+
+    title = f"{a.municipality}: {weeks} weeks from {a.start:%d %b %Y}, {arrivals_per_week} applications a week"
+    short = [n.split("+")[0] for n in names]
+    table = Table("deadline", *(f"met share {n}" for n in short), *(f"escalations {n}" for n in short), title=title)
+    for r in rows:
+        cells = [share(r.get("a")), *([share(r.get("b"))] if b else [])]
+        cells += [str(r["a_escalations"]), *([str(r["b_escalations"])] if b else [])]
+        table.add_row(r["deadline"], *cells)
+    console.print(table)
+    figures = Table("figure", *short)
+    heads = [headline(r) for r in results]
+    for key in heads[0]:
+        figures.add_row(key.replace("_", " "), *("–" if h[key] is None else str(h[key]) for h in heads))
+    console.print(figures)
+    if plot:
+        console.print(f"Plot of met share per deadline: {plot.resolve()}")
+
+
+def _simulation_svg(rows: list[dict[str, Any]], a: str, b: str | None) -> str:
+    """Draw met share per deadline for each version, side by side, as one SVG document."""
+    import re
+
+    from markupsafe import escape
+
+    from web import charts
+
+    drawn = []
+    for name, stamp in (("a", a), ("b", b)):
+        if stamp is None:
+            continue
+        bars = [(r["deadline"], r[name]["met_share"]) for r in rows]
+        title = f"Met share per deadline, {stamp.split('+')[0]}"
+        drawn.append(
+            (title, str(charts.bar_chart(bars, title=title, chart_id=f"sim-{name}", maximum=1.0, fmt=charts.percent)))
+        )
+    height = max(int(re.search(r'height="(\d+)"', svg).group(1)) for _, svg in drawn) + 30  # type: ignore[union-attr]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{660 * len(drawn)}" height="{height}" '
+             'font-family="system-ui, sans-serif" font-size="14">']  # fmt: skip
+    for n, (title, svg) in enumerate(drawn):
+        parts.append(
+            f'<text x="{660 * n + 4}" y="18">{escape(title)}</text><g transform="translate({660 * n},30)">{svg}</g>'
+        )
+    parts.append("</svg>\n")
+    return "".join(parts)
+
+
+@app.command()
 def demo(
     municipality: Annotated[str, typer.Option(help="Municipality to simulate.")] = "karlskrona",
     applications: Annotated[int, typer.Option(help="Applications over the period.")] = 60,
@@ -988,6 +1260,104 @@ def user_deactivate(username: Annotated[str, typer.Argument(help="The user.")]) 
 
     Accounts(_runtime().engine).deactivate(username)
     console.print(f"{username} can no longer sign in.")
+
+
+# -- notifications to other systems -----------------------------------------------------------------
+ReceiverOpt = Annotated[str | None, typer.Option(help="Only this receiver (its name in the config).")]
+
+
+def _outbox(municipality: str | None) -> Any:
+    from activation.adapters.outbox import Outbox
+
+    return Outbox(_known_municipality(municipality).engine)
+
+
+@notifications_app.command("list")
+def notifications_list(
+    state: Annotated[str | None, typer.Option(help="Only this state: pending, delivered or dead.")] = None,
+    municipality: MunicipalityOpt = None,
+    receiver: ReceiverOpt = None,
+    limit: LimitOpt = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show deliveries per receiver and state, then the deliveries (soonest next attempt first)."""
+    from activation.adapters.outbox import STATES
+
+    if state and state not in STATES:
+        raise UserError(f"unknown state {state!r}; use {', '.join(STATES)}")
+    code = municipality.lower() if municipality else None
+    outbox = _outbox(code)
+    rows = [
+        {
+            "event_id": d.event_id,
+            "kind": d.kind,
+            "municipality": d.municipality,
+            "receiver": d.receiver,
+            "channel": d.channel,
+            "state": d.state,
+            "attempts": d.attempts,
+            "next_attempt_at": d.next_attempt_at.isoformat() if d.state == "pending" else None,
+            "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+            "last_error": d.last_error,
+        }
+        for d in outbox.deliveries(state, code, receiver, limit)
+    ]
+    summary = {"counts": outbox.counts(code, receiver), "deliveries": rows}
+    if as_json:
+        emit_json(summary)
+        return
+    counts = summary["counts"]
+    console.print(", ".join(f"{n} {name}" for name, n in counts.items()))
+    if not rows:
+        return
+    table = Table("event", "municipality", "receiver", "state", "attempts", "next attempt", "last error")
+    for r in rows:
+        next_at = _local(datetime.fromisoformat(r["next_attempt_at"])) if r["next_attempt_at"] else ""
+        table.add_row(
+            r["event_id"], r["municipality"], r["receiver"], r["state"], str(r["attempts"]), next_at, r["last_error"]
+        )
+    console.print(table)
+    if counts["dead"]:
+        console.print("Dead letters are sent again after `activation notifications retry`.")
+
+
+@notifications_app.command("retry")
+def notifications_retry(
+    municipality: MunicipalityOpt = None,
+    receiver: ReceiverOpt = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put dead letters back to pending with a fresh set of attempts; the next deliver run sends them."""
+    code = municipality.lower() if municipality else None
+    count = _outbox(code).retry_dead(parse_time(now), code, receiver)
+    if as_json:
+        emit_json({"retried": count, "municipality": code, "receiver": receiver})
+        return
+    console.print(f"{count} dead letter(s) will be sent again by the next deliver run (or `notifications send`).")
+
+
+@notifications_app.command("send")
+def notifications_send(
+    now: NowOpt = None,
+    max_messages: Annotated[int, typer.Option("--max", help="Send at most this many in this pass.", min=1)] = 2000,
+    batch_size: Annotated[int, typer.Option(help="Deliveries claimed per batch.", min=1)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one deliver pass in this process: fan new events out, send due deliveries, print the counts."""
+    rt = _runtime()
+    _prefect_env()
+    from activation.adapters.outbox import Outbox
+    from tasks.notify import deliver_pass
+
+    result = deliver_pass(Outbox(rt.engine), rt.rules, parse_time(now), max_messages, batch_size)
+    if as_json:
+        emit_json(result)
+        return
+    console.print(
+        f"{result['events']} new event(s) -> {result['deliveries']} delivery(ies); sent {result['claimed']}:"
+        f" {result['delivered']} delivered, {result['retried']} to retry, {result['dead']} dead"
+    )
 
 
 def main() -> None:

@@ -4,6 +4,9 @@ Layout of a config directory::
 
     national/dk.yaml, national/se.yaml      baselines (deadlines, calendar, language)
     municipalities/<code>.yaml              ``extends: dk`` and overrides, teams
+    versions/<code>/<version>.yaml          later versions of a municipality's rules: the date from
+                                            which each applies, its changes, and per rule what
+                                            happens to running cases (keep / recompute / not_started)
 
 A municipality file deep-merges over its baseline (mappings merge, lists and values replace).
 Every error names the file that set the offending key.
@@ -14,13 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
-from datetime import date
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -35,6 +41,7 @@ from pydantic import (
 from activation import journey
 from activation.calendar import WEEKDAYS, BusinessCalendar, Window
 from activation.durations import Duration, DurationError
+from activation.notifications import EventKind
 
 ENV_CONFIG_DIR = "ACTIVATION_CONFIG_DIR"
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -228,6 +235,130 @@ class Team(Strict):
     name: str
 
 
+# -- notifications to other systems: webhooks and e-mail (operational, not rules) ---------------------
+
+_WALL_UNITS = {"second": 1, "seconds": 1, "s": 1, "minute": 60, "minutes": 60, "min": 60, "hour": 3600, "hours": 3600}
+_WALL_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_RECEIVER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _wall_seconds(value: Any) -> timedelta:
+    # Retry delays are wall-clock seconds, not calendar durations: activation.durations counts
+    # opening hours and working days and has no seconds or minutes, so it does not fit here.
+    if isinstance(value, timedelta):
+        parsed = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        parsed = timedelta(seconds=value)
+    else:
+        match = _WALL_PATTERN.match(str(value).lower())
+        factor = _WALL_UNITS.get(match.group(2) or "seconds") if match else None
+        if match is None or factor is None:
+            raise ValueError(f"{value!r} is not a delay; write e.g. '30 seconds', '5 minutes', '1 hour'")
+        parsed = timedelta(seconds=float(match.group(1)) * factor)
+    if parsed <= timedelta(0):
+        raise ValueError(f"{value!r}: a delay must be positive")
+    return parsed
+
+
+WallDelay = Annotated[
+    timedelta, PlainValidator(_wall_seconds), PlainSerializer(lambda d: f"{d.total_seconds():g} seconds")
+]
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"{value!r} is not an environment variable name (A-Z, 0-9, _)")
+    return value
+
+
+def _email_address(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class Backoff(Strict):
+    """The wait before each retry: `first`, then multiplied by `factor`, never longer than `max`."""
+
+    first: WallDelay = timedelta(seconds=30)
+    factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    max: WallDelay = timedelta(hours=6)
+
+
+class Receiver(Strict):
+    """Another system told of events: a webhook (signed JSON POST) or an e-mail address list."""
+
+    channel: Literal["webhook", "email"]
+    enabled: bool = True
+    url: HttpUrl | None = None  # webhook
+    to: list[EmailAddress] = Field(default_factory=list)  # email
+    events: list[EventKind] = Field(..., min_length=1)
+    secret_env: EnvName | None = None  # the environment variable holding the HMAC secret; never the secret
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff: Backoff = Backoff()
+    timeout: float = Field(default=10.0, gt=0, le=120, description="seconds per attempt")
+
+    @model_validator(mode="after")
+    def _channel(self) -> Receiver:
+        if self.channel == "webhook":
+            if not self.url:
+                raise ValueError("url: required for channel webhook")
+            if self.to:
+                raise ValueError("to: only for channel email")
+            if not self.secret_env:
+                raise ValueError("secret_env: a webhook is signed; name the environment variable holding its secret")
+        else:
+            if self.url:
+                raise ValueError("url: only for channel webhook")
+            if not self.to:
+                raise ValueError("to: channel email needs at least one address")
+        return self
+
+
+class Notifications(Strict):
+    """A municipality's receivers, by name (the name is what deliveries and dead letters show)."""
+
+    receivers: dict[str, Receiver] = Field(default_factory=dict)
+
+
+class Smtp(Strict):
+    """The mail server e-mail receivers are sent through (national, or overridden per municipality)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: str = Field(..., min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: EmailAddress = Field(..., alias="from")
+    starttls: bool = True
+    username_env: EnvName | None = None
+    password_env: EnvName | None = None
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _check(self) -> Smtp:
+        if bool(self.username_env) != bool(self.password_env):
+            raise ValueError("username_env: give both username_env and password_env, or neither")
+        return self
+
+
+# Keys that say how to reach other systems, not how deadlines are counted: left out of the
+# version stamp a deadline records, so adding a webhook does not look like a change of the rules.
+OPERATIONAL_KEYS = ("notifications", "smtp")
+
+
 class RuleSet(Strict):
     """A national baseline (also the common part of a municipality)."""
 
@@ -244,6 +375,7 @@ class RuleSet(Strict):
     default_group: str | None = None
     continuity: ContinuityAlert | None = None
     source: str | None = None
+    smtp: Smtp | None = None
 
     @model_validator(mode="after")
     def _references(self) -> RuleSet:
@@ -286,6 +418,7 @@ class Municipality(RuleSet):
     extends: str
     teams: dict[str, Team]
     default_team: str
+    notifications: Notifications = Field(default_factory=Notifications)
 
     @model_validator(mode="after")
     def _complete(self) -> Municipality:
@@ -296,6 +429,15 @@ class Municipality(RuleSet):
             raise ValueError(f"default_team: {self.default_team!r} is not one of the teams {', '.join(self.teams)}")
         if self.default_group is None:
             raise ValueError("default_group: required (the target group new cases start in)")
+        for name, receiver in self.notifications.receivers.items():
+            if not _RECEIVER_NAME.match(name):
+                raise ValueError(
+                    f"notifications.receivers.{name}: a receiver name is lower case a-z, 0-9, - and _ (at most 64)"
+                )
+            if receiver.channel == "email" and receiver.enabled and self.smtp is None:
+                raise ValueError(
+                    f"notifications.receivers.{name}.channel: e-mail needs an smtp: block (national or municipal)"
+                )
         return self
 
     _calendars: dict[str, BusinessCalendar] = PrivateAttr(default_factory=dict)
@@ -354,6 +496,40 @@ class ConfigError(ValueError):
         super().__init__("\n".join(problems))
 
 
+TRANSITIONS = ("keep", "recompute", "not_started")
+
+
+class VersionFile(Strict):
+    """A later version of a municipality's rules, as written in versions/<code>/<version>.yaml."""
+
+    version: str = Field(min_length=1, max_length=40)
+    effective_from: date
+    note: str | None = None
+    # Per rule key, what happens to running cases when this version takes effect:
+    #   keep         open deadlines keep their due time; cases opened before keep the old rule
+    #   recompute    open deadlines are recomputed with the new rule from their own start
+    #   not_started  open deadlines keep their due time; deadlines starting from now on use the new rule
+    transition: dict[str, Literal["keep", "recompute", "not_started"]] = Field(default_factory=dict)
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleVersion:
+    """One version of a municipality's rules: in force from a date (the first: always)."""
+
+    version: str
+    stamp: str  # declared version + content hash: what every deadline records
+    effective_from: date | None
+    municipality: Municipality
+    transition: dict[str, str]
+    note: str | None
+    path: Path
+
+    def policy(self, rule_key: str) -> str:
+        """Return what this version does to running cases of a rule (not_started unless stated)."""
+        return self.transition.get(rule_key, "not_started")
+
+
 @dataclass(frozen=True)
 class RuleBook:
     """Every municipality's validated rules, and the version stamp each deadline records."""
@@ -361,6 +537,8 @@ class RuleBook:
     directory: Path
     municipalities: dict[str, Municipality]
     versions: dict[str, str]
+    # Every version of each municipality's rules, oldest first; the first is the municipality file.
+    history: dict[str, tuple[RuleVersion, ...]] = field(default_factory=dict)
 
     def municipality(self, code: str) -> Municipality:
         """Return a municipality's rules or explain which codes exist."""
@@ -373,6 +551,84 @@ class RuleBook:
     def version(self, code: str) -> str:
         """Return the config version stamp of a municipality (declared version + content hash)."""
         return self.versions[code.lower()]
+
+    def in_force(self, code: str, at: datetime) -> RuleVersion:
+        """Return the version of a municipality's rules in force at a moment (its local date)."""
+        versions = self.history.get(code.lower())
+        if not versions:
+            self.municipality(code)  # explains an unknown code
+            raise ConfigError([f"{code}: no rule versions loaded"])
+        local = at.astimezone(ZoneInfo(versions[0].municipality.timezone)).date()
+        current = versions[0]
+        for v in versions[1:]:
+            if v.effective_from is not None and v.effective_from <= local:
+                current = v
+        return current
+
+    def find_version(self, code: str, version: str) -> RuleVersion:
+        """Return one named version of a municipality's rules."""
+        for v in self.history.get(code.lower(), ()):
+            if v.version == version or v.stamp == version:
+                return v
+        known = ", ".join(v.version for v in self.history.get(code.lower(), ())) or "none"
+        raise ConfigError([f"{code}: no rule version {version!r}; versions: {known}"])
+
+    def as_of(self, at: datetime) -> RuleBook:
+        """Return the rule book with, for each municipality, the version in force at a moment."""
+        chosen = {code: self.in_force(code, at) for code in self.history}
+        key = tuple(sorted((code, v.stamp) for code, v in chosen.items()))
+        cached = self._as_of_cache.get(key)
+        if cached is None:
+            if all(self.versions.get(code) == v.stamp for code, v in chosen.items()):
+                cached = self
+            else:
+                cached = RuleBook(
+                    self.directory,
+                    {code: v.municipality for code, v in chosen.items()},
+                    {code: v.stamp for code, v in chosen.items()},
+                    self.history,
+                )
+            self._as_of_cache[key] = cached
+        return cached
+
+    def pinned(self, code: str, version: str) -> RuleBook:
+        """Return the rule book with one municipality held to one version of its rules at every moment."""
+        chosen = self.find_version(code, version)
+        key = code.lower()
+        # The chosen version becomes the only one, so as_of and in_force never move off it (a what-if run).
+        return RuleBook(
+            self.directory,
+            {**self.municipalities, key: chosen.municipality},
+            {**self.versions, key: chosen.stamp},
+            {**self.history, key: (chosen,)},
+        )
+
+    def rules_for_deadline(self, code: str, rule_key: str, starts_at: datetime, case_opened_at: datetime) -> RuleBook:
+        """Return the rules a deadline starting at a moment is planned with (a `keep` version grandfathers)."""
+        current = self.in_force(code, starts_at)
+        opened_under = self.in_force(code, case_opened_at)
+        if current is not opened_under:
+            later = [v for v in self.history[code.lower()] if _between(v, opened_under, current)]
+            if any(v.policy(rule_key) == "keep" for v in later):
+                return self.as_of(case_opened_at)
+        return self.as_of(starts_at)
+
+    @property
+    def _as_of_cache(self) -> dict[tuple[tuple[str, str], ...], RuleBook]:
+        cache: dict[tuple[tuple[str, str], ...], RuleBook] | None = self.__dict__.get("_cache")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_cache", cache)
+        return cache
+
+
+def _between(v: RuleVersion, after: RuleVersion, upto: RuleVersion) -> bool:
+    # Versions are ordered by effective date; the first (effective_from None) is never "between".
+    if v.effective_from is None:
+        return False
+    low = after.effective_from or date.min
+    high = upto.effective_from or date.min
+    return low < v.effective_from <= high
 
 
 def config_dir(explicit: str | Path | None = None) -> Path:
@@ -480,6 +736,7 @@ def load(directory: str | Path | None = None) -> RuleBook:
             problems.extend(_located(exc, origin, path))
     municipalities: dict[str, Municipality] = {}
     versions: dict[str, str] = {}
+    history: dict[str, tuple[RuleVersion, ...]] = {}
     files = sorted((root / "municipalities").glob("*.yaml"))
     if not files:
         problems.append(f"{root / 'municipalities'}: no municipality files (*.yaml)")
@@ -508,9 +765,61 @@ def load(directory: str | Path | None = None) -> RuleBook:
             problems.extend(_located(exc, origin, path))
             continue
         municipalities[municipality.code] = municipality
-        digest = hashlib.sha256(json.dumps(merged, sort_keys=True, default=str).encode()).hexdigest()[:8]
-        versions[municipality.code] = f"{municipality.version}+{digest}"
+        versions[municipality.code] = _stamp(municipality.version, merged)
+        first = RuleVersion(municipality.version, versions[municipality.code], None, municipality, {}, None, path)
+        history[municipality.code] = (first, *_later_versions(root, municipality, merged, origin, problems))
     if problems:
         # A mistake in a baseline shows once per municipality that extends it: report it once.
         raise ConfigError(list(dict.fromkeys(problems)))
-    return RuleBook(root, municipalities, versions)
+    return RuleBook(root, municipalities, versions, history)
+
+
+def _stamp(version: str, merged: dict[str, Any]) -> str:
+    stamped = {k: v for k, v in merged.items() if k not in OPERATIONAL_KEYS}
+    digest = hashlib.sha256(json.dumps(stamped, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"{version}+{digest}"
+
+
+def _later_versions(
+    root: Path,
+    first: Municipality,
+    merged: dict[str, Any],
+    origin: dict[tuple[str, ...], Path],
+    problems: list[str],
+) -> list[RuleVersion]:
+    """Load versions/<code>/*.yaml in order of their dates, each merged over the one before."""
+    files: list[tuple[VersionFile, Path]] = []
+    for path in sorted((root / "versions" / first.code).glob("*.yaml")):
+        data = _read_yaml(path, problems)
+        if data is None:
+            continue
+        try:
+            files.append((VersionFile.model_validate(data), path))
+        except ValidationError as exc:
+            problems.extend(_located(exc, {}, path))
+    files.sort(key=lambda item: item[0].effective_from)
+    later: list[RuleVersion] = []
+    seen = {first.version}
+    previous = merged
+    for spec, path in files:
+        if spec.version in seen:
+            problems.append(f"{path}: version: {spec.version!r} is used twice for {first.code}")
+            continue
+        seen.add(spec.version)
+        version_origin = dict(origin)
+        candidate = _merge(previous, {**spec.changes, "version": spec.version}, version_origin, path)
+        try:
+            municipality = Municipality.model_validate(candidate)
+        except ValidationError as exc:
+            problems.extend(_located(exc, version_origin, path))
+            continue
+        for key in spec.transition:
+            try:
+                municipality.rule(key)
+            except KeyError:
+                problems.append(f"{path}: transition.{key}: not a rule key of {first.code}")
+        previous = candidate
+        stamp = _stamp(spec.version, candidate)
+        later.append(RuleVersion(spec.version, stamp, spec.effective_from, municipality, dict(spec.transition),
+                                 spec.note, path))  # fmt: skip
+    return later

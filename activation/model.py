@@ -21,6 +21,7 @@ class Case:
     status: str = "open"
     group: str = ""  # the target group whose obligations apply (config: groups)
     obligations_since: datetime | None = None  # when the current run of obligations began
+    opened_at: datetime | None = None  # when the case was opened (a `keep` rule version grandfathers it)
 
     @property
     def assignee(self) -> str:
@@ -276,3 +277,4 @@ class DeadlineRevision:
     reason: str
     alarms: tuple[AlarmRecord, ...] = ()
     paused_since: datetime | None = None  # set when the revision stops the clock
+    config_version: str | None = None  # set when a new rule version recomputed the deadline

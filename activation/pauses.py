@@ -53,6 +53,7 @@ def record_pause(
     new_id: Callable[[], str] = _new_pause_id,
 ) -> PauseResult:
     """Record a pause: with a known end the deadlines move now; without one their clocks stop."""
+    rules = rules.as_of(now)
     if starts_at > now:
         raise InputError("a pause cannot start in the future; record it when it starts")
     if ends_at is not None and ends_at <= starts_at:
@@ -80,6 +81,7 @@ def end_pause(
     store: Store, rules: RuleBook, pause_id: str, ends_at: datetime, now: datetime, by: str = "caseworker"
 ) -> PauseResult:
     """End an open-ended pause: stopped deadlines resume with the time left, or restart by their rule."""
+    rules = rules.as_of(now)
     if ends_at > now:
         raise InputError("a pause cannot be ended in the future; end it when the ground ends")
     with store.transaction() as tx:

@@ -181,6 +181,18 @@ class Transaction(Protocol):
         """Return open deadlines, to-dos' and obligations', soonest due first."""
         ...
 
+    def open_deadlines_of_rules(self, municipality: str, rule_keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Return a municipality's open deadlines of these rules, with team, stage and alarm steps fired."""
+        ...
+
+    def record_rule_change(self, change: dict[str, Any]) -> None:
+        """Keep a record of a rule version applied to running cases."""
+        ...
+
+    def rule_changes(self, municipality: str) -> list[dict[str, Any]]:
+        """Return the rule versions applied to a municipality's running cases, newest first."""
+        ...
+
     def case_detail(self, case_id: str) -> dict[str, Any] | None:
         """Return everything about one case: steps, to-dos, deadlines with history and alarms, pauses."""
         ...

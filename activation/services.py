@@ -54,6 +54,7 @@ def record_application(
     group: str | None = None,
 ) -> Recorded:
     """Open a case for an application; the same citizen reference twice opens one case."""
+    rules = rules.as_of(received_at) if received_at.tzinfo is not None else rules
     if received_at.tzinfo is None:
         raise InputError("the time of the application needs a time zone")
     citizen_ref = citizen_ref.strip()
@@ -87,6 +88,8 @@ def record_application(
 
 def plan_progress(rules: RuleBook, case: Case, step: Step) -> Progress:
     """Work out what applying one step writes: the next stage, its to-do, deadline and alarms."""
+    # The rules in force when the step happened: a later version applies from its effective date.
+    rules = rules.as_of(step.occurred_at)
     target, todo, rule_key = journey.next_step(step.from_stage, step.outcome)
     go = journey.transition(step.from_stage, step.outcome)
     municipality = rules.municipality(case.municipality)
@@ -202,6 +205,8 @@ def _work(
     start_event: str,
     side: bool,
 ) -> SideWork:
+    # A version whose transition for this rule is `keep` leaves cases opened before it on the old rule.
+    rules = rules.rules_for_deadline(case.municipality, rule_key, start, case.opened_at or start)
     municipality = rules.municipality(case.municipality)
     step_id, created_at = (step.id, step.occurred_at) if isinstance(step, Step) else step
     plan = plan_deadline(municipality, rules.version(case.municipality), rule_key, start, start_event)
@@ -291,9 +296,10 @@ def advance_cases(
             if planned_progress.new_group:
                 # LAB § 96 stk. 4: a change of group starts the new group's obligations at once.
                 case = cases[step.case_id] = replace(case, group=planned_progress.new_group)
+            in_force = rules.as_of(step.occurred_at)
             apply_step(
-                rules.municipality(case.municipality),
-                rules.version(case.municipality),
+                in_force.municipality(case.municipality),
+                in_force.version(case.municipality),
                 case,
                 step,
                 states[case.id],
@@ -321,6 +327,7 @@ def complete_todo(
     rules: RuleBook | None = None,
 ) -> TodoView:
     """Record a to-do's outcome with its record: the deadline is met or missed, pending alarms stop."""
+    rules = rules.as_of(now) if rules is not None else None
     with store.transaction() as tx:
         todo = tx.todo(todo_id)
         if todo is None:
@@ -435,6 +442,7 @@ class Assigned:
 
 def assign_caseworker(store: Store, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
     """Make a caseworker responsible for a case; too many changes alert the team lead."""
+    rules = rules.as_of(now)
     caseworker = caseworker.strip()
     if not caseworker:
         raise InputError("the caseworker id is empty")
@@ -467,6 +475,7 @@ def _follow_up_work(rules: RuleBook, case: Case, done: TodoView, follow: journey
 
 def start_beside(store: Store, rules: RuleBook, case_id: str, what: str, now: datetime) -> TodoView:
     """Start a to-do beside the journey: health information (consent first) or a coordinated plan."""
+    rules = rules.as_of(now)
     starter = journey.STARTERS.get(what)
     if starter is None:
         raise InputError(f"nothing called {what!r} to start; choose from {', '.join(journey.STARTERS)}")
@@ -507,6 +516,7 @@ def book_meeting(
     store: Store, rules: RuleBook, todo_id: str, starts_at: datetime, now: datetime, minutes: int = 60, place: str = ""
 ) -> Booked:
     """Book the time of a meeting to-do; the citizen gets an invitation with an .ics file."""
+    rules = rules.as_of(now)
     if not 15 <= minutes <= 240:
         raise InputError("a meeting lasts from 15 to 240 minutes")
     with store.transaction() as tx:

@@ -12,6 +12,7 @@ from typing import Any, cast
 import httpx
 
 from flows.intake import intake
+from flows.notify import deliver_notifications
 from flows.stages import STAGE_FLOWS
 from flows.sweep import deadline_sweep
 
@@ -74,6 +75,7 @@ def serve_all(
             deployment(intake, "intake", interval),
             *(deployment(stage_flow, name.replace("_", "-"), interval) for name, stage_flow in STAGE_FLOWS.items()),
             deployment(deadline_sweep, "deadline-sweep", sweep_interval),
+            deployment(deliver_notifications, "deliver-notifications", interval),
             limit=4,  # at most four runs at once in this process; a slow sweep does not pile up
         )
     finally:

@@ -6,6 +6,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,8 +56,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         engine.dispose()
         yield url
         return
-    base = os.environ[PG_ENV]
-    schema = f"test_{uuid.uuid4().hex[:10]}"
+    with pg_schema(os.environ[PG_ENV]) as url:
+        yield url
+
+
+@contextmanager
+def pg_schema(base: str, prefix: str = "test") -> Iterator[str]:
+    """Yield the URL of a fresh, migrated PostgreSQL schema of its own; drop it afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +21,11 @@ from sqlalchemy import func, select, text
 
 from activation import runtime, services
 from activation.adapters import tables as t
-from activation.adapters.db import make_engine, migrate
+from activation.adapters.db import make_engine
 from activation.adapters.sql import SqlStore
 from activation.ports import TodoFilter
 from bench.sweep import Database, seed
-from tests.conftest import PG_ENV, at
+from tests.conftest import PG_ENV, at, pg_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = at("2026-11-23 09:00")
@@ -38,22 +37,11 @@ def pg_url() -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} is not set; the fault tests need PostgreSQL")
-    schema = f"fault_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    try:
-        yield url
-    finally:
-        runtime.reset()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema(base, "fault") as url:
+        try:
+            yield url
+        finally:
+            runtime.reset()  # pooled connections go before the schema does
 
 
 SWEEPER = """

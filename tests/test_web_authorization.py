@@ -35,6 +35,9 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/cases/{case_id}/reassign"): {"team_lead"},
     ("GET", "/console"): {"manager"},
     ("GET", "/console/audit"): {"manager"},
+    ("GET", "/console/versions"): {"manager"},
+    ("GET", "/console/simulate"): {"manager"},
+    ("POST", "/console/versions/{version}/apply"): {"manager"},
     ("GET", "/operations"): {"operations"},
     ("POST", "/api/v1/applications"): CASE_ROLES,
     ("GET", "/api/v1/todos"): CASE_ROLES | {"outsider"},
@@ -86,7 +89,12 @@ def _call(web: Web, role: str, method: str, path: str, n: int) -> Any:
     client, api_headers, csrf = _client(web, role)
     queued = path.endswith("/take")
     case_id = _new_case(web, f"authz-{n}", caseworker=None if queued else "cw-01")
-    url = path.replace("{case_id}", case_id).replace("{todo_id}", f"{case_id}.0")
+    # No later rule version ships, so applying the first one is refused as input (422), not as access.
+    url = (
+        path.replace("{case_id}", case_id)
+        .replace("{todo_id}", f"{case_id}.0")
+        .replace("{version}", "karlskrona-2026.1")
+    )
     if url.startswith("/api/"):
         body = (
             {"municipality": "karlskrona", "citizen_ref": f"authz-api-{n}"}

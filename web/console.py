@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from activation.access import User
 from activation.adapters import reports
 from activation.config import DeadlineRule, Municipality
 from web import charts
-from web.app import Forbidden, accounts, clock, page, require, runtime
+from web.app import Forbidden, accounts, check_csrf, clock, page, require, runtime
 
 router = APIRouter(include_in_schema=False)
 
@@ -194,4 +194,153 @@ def audit(request: Request, case_id: str | None = None, username: str | None = N
         limit=AUDIT_LIMIT,
         case_id=wanted_case or "",
         username=wanted_user or "",
+    )
+
+
+@router.get("/console/versions", response_class=HTMLResponse)
+def versions_page(request: Request) -> Response:
+    """Show every version of the rules, and for each later one what applying it would move right now."""
+    from activation.rule_change import changed_rules, preview_version
+
+    _user, municipality = _manager(request)
+    rt = runtime(request)
+    now = clock(request).now()
+    history = rt.rules.history.get(municipality.code, ())
+    with rt.store.transaction() as tx:
+        applied = {c["version"]: c for c in tx.rule_changes(municipality.code)}
+    rows = []
+    for n, v in enumerate(history):
+        changed = changed_rules(history[n - 1].municipality, v.municipality) if n else []
+        preview = (
+            preview_version(rt.store, rt.rules, municipality.code, v.version, now).summary()
+            if n and v.version not in applied
+            else None
+        )
+        rows.append(
+            {
+                "version": v,
+                "changed": [(key, v.policy(key), _ladder(v.municipality.rule(key))) for key in changed],
+                "applied": applied.get(v.version),
+                "preview": preview,
+                "can_apply": bool(n) and v.effective_from is not None and v.effective_from <= now.date(),
+            }
+        )
+    return page(
+        request,
+        "console_versions.html.j2",
+        municipality=municipality,
+        rows=rows,
+        in_force=rt.rules.in_force(municipality.code, now),
+    )
+
+
+@router.post("/console/versions/{version}/apply")
+def apply_version_now(request: Request, version: str, csrf: str = Form("")) -> Response:
+    """Apply a rule version to running cases, exactly as its preview showed."""
+    from activation.adapters.accounts import AuditEntry
+    from activation.rule_change import apply_version
+
+    user, municipality = _manager(request)
+    check_csrf(request, csrf)
+    rt = runtime(request)
+    now = clock(request).now()
+    result = apply_version(rt.store, rt.rules, municipality.code, version, now, user.username)
+    accounts(request).audit(
+        [AuditEntry(user.username, user.role, "apply_rules", None, municipality.code, "web",
+                    f"{result.version}: {len(result.moves)} deadlines moved")],
+        now,
+    )  # fmt: skip
+    return RedirectResponse("/console/versions", 303)
+
+
+# What-if simulation: bounded so the page answers in seconds on the request thread.
+SIM_MAX_WEEKS, SIM_MAX_ARRIVALS, SIM_MAX_CASEWORKERS, SIM_MAX_MEETINGS = 52, 2_000, 50, 60
+SIM_DEFAULTS = {"weeks": 13, "arrivals": 10, "caseworkers": 2, "meetings": 16, "days": 4, "no_show": 20, "seed": 1}
+
+
+def _bounded(raw: str | None, name: str, low: int, high: int, notes: list[str]) -> int:
+    """Read a whole number from a form field, falling back to its default or clamping to its bounds with a note."""
+    default = SIM_DEFAULTS[name]
+    if raw is None or not raw.strip():
+        return default
+    try:
+        wanted = int(raw.strip())
+    except ValueError:
+        notes.append(f"“{raw[:20]}” is not a whole number for {name}; using {default}.")
+        return default
+    clamped = min(max(wanted, low), high)
+    if clamped != wanted:
+        notes.append(f"{name.replace('_', ' ').capitalize()} goes from {low} to {high}; using {clamped}.")
+    return clamped
+
+
+@router.get("/console/simulate", response_class=HTMLResponse)
+def simulate_page(
+    request: Request,
+    weeks: str | None = None,
+    arrivals: str | None = None,
+    caseworkers: str | None = None,
+    meetings: str | None = None,
+    days: str | None = None,
+    no_show: str | None = None,
+    seed: str | None = None,
+    version: str | None = None,
+    compare: str | None = None,
+    run: str | None = None,
+) -> Response:
+    """Run a what-if simulation of two rule versions on a scratch database and chart them side by side."""
+    from zoneinfo import ZoneInfo
+
+    from activation.adapters.simulation import run_on_scratch
+    from activation.simulation import Capacity, Cohort, headline, side_by_side
+
+    _user, municipality = _manager(request)
+    rt = runtime(request)
+    history = rt.rules.history.get(municipality.code, ())
+    names = [v.version for v in history]
+    notes: list[str] = []
+    chosen = {
+        "weeks": _bounded(weeks, "weeks", 1, SIM_MAX_WEEKS, notes),
+        "arrivals": _bounded(arrivals, "arrivals", 0, SIM_MAX_ARRIVALS, notes),
+        "caseworkers": _bounded(caseworkers, "caseworkers", 1, SIM_MAX_CASEWORKERS, notes),
+        "meetings": _bounded(meetings, "meetings", 0, SIM_MAX_MEETINGS, notes),
+        "days": _bounded(days, "days", 1, 5, notes),
+        "no_show": _bounded(no_show, "no_show", 0, 100, notes),
+        "seed": _bounded(seed, "seed", 0, 1_000_000, notes),
+    }
+    if chosen["arrivals"] * chosen["weeks"] > SIM_MAX_ARRIVALS:
+        chosen["arrivals"] = SIM_MAX_ARRIVALS // chosen["weeks"]
+        notes.append(f"At most {SIM_MAX_ARRIVALS} applications in all; using {chosen['arrivals']} a week.")
+    picked = [v if v in names else names[0] for v in (version, compare or names[-1])]
+    results, rows, charts_drawn, heads = [], [], [], []
+    if run:
+        cohort = Cohort(arrivals_per_week=chosen["arrivals"], no_show_rate=chosen["no_show"] / 100, seed=chosen["seed"])
+        capacity = Capacity(
+            caseworkers=chosen["caseworkers"], meetings_per_week=chosen["meetings"], days_per_week=chosen["days"]
+        )
+        start = clock(request).now().astimezone(ZoneInfo(municipality.timezone)).date()
+        results = [
+            run_on_scratch(rt.rules, municipality.code, v, start, chosen["weeks"], cohort, capacity) for v in picked
+        ]
+        rows = side_by_side(results[0], results[1])
+        for n, (key, result) in enumerate(zip(("a", "b"), results, strict=True)):
+            bars = [(r["deadline"], r[key]["met_share"]) for r in rows]
+            title = f"Met share per deadline, {picked[n]}"
+            charts_drawn.append(
+                charts.bar_chart(bars, title=title, chart_id=f"sim-{key}", maximum=1.0, fmt=charts.percent)
+            )
+            heads.append(headline(result))
+    return page(
+        request,
+        "console_simulate.html.j2",
+        municipality=municipality,
+        versions=names,
+        picked=picked,
+        chosen=chosen,
+        notes=notes,
+        results=results,
+        rows=rows,
+        charts=charts_drawn,
+        heads=heads,
+        limits={"weeks": SIM_MAX_WEEKS, "arrivals": SIM_MAX_ARRIVALS},
     )

@@ -40,6 +40,15 @@ from activation.ports import TodoFilter
 _SAMPLE = 100  # fired alarms kept in a sweep report for display; the counts cover all
 
 
+def _chosen_once(batch: Any) -> Any:
+    """Materialise a LIMITed batch, so the UPDATE that takes it takes at most that many rows.
+
+    Inlined, PostgreSQL may evaluate the LIMIT ... FOR UPDATE SKIP LOCKED subquery again for each row
+    of a nested-loop semi-join, skipping rows the statement itself already locked, and take more.
+    """
+    return batch.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
+
+
 class SqlStore:
     """The Store port on a SQLAlchemy engine."""
 
@@ -121,9 +130,10 @@ class SqlTransaction:
         pending = self._pending(from_stages, limit, case_ids)
         if self.postgres:
             pending = pending.with_for_update(skip_locked=True)
+        chosen = _chosen_once(pending)
         rows = self.conn.execute(
             update(t.steps)
-            .where(t.steps.c.id.in_(pending.scalar_subquery()), t.steps.c.applied_at.is_(None))
+            .where(t.steps.c.id.in_(select(chosen.c.id)), t.steps.c.applied_at.is_(None))
             .values(applied_at=now)
             .returning(*_STEP_COLUMNS)
         ).all()
@@ -179,6 +189,7 @@ class SqlTransaction:
                 status=r["status"],
                 group=r["target_group"],
                 obligations_since=r["obligations_since"],
+                opened_at=r["created_at"],
             )
             for r in rows
         }
@@ -474,6 +485,65 @@ class SqlTransaction:
         ).mappings()
         return {r["case_id"]: _pause(r) for r in rows}
 
+    def open_deadlines_of_rules(self, municipality: str, rule_keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Return a municipality's open deadlines of these rules, with team, stage and alarm steps fired."""
+        rows = (
+            self.conn.execute(
+                select(
+                    t.deadlines.c.id,
+                    t.deadlines.c.case_id,
+                    t.deadlines.c.rule_key,
+                    t.deadlines.c.config_version,
+                    t.deadlines.c.start_event,
+                    t.deadlines.c.started_at,
+                    t.deadlines.c.due_at,
+                    t.deadlines.c.revision,
+                    t.deadlines.c.paused_since,
+                    t.todos.c.assignee,
+                    t.todos.c.stage,
+                    t.cases.c.team,
+                    t.cases.c.caseworker,
+                    t.cases.c.created_at.label("opened_at"),
+                )
+                .join(t.cases, t.cases.c.id == t.deadlines.c.case_id)
+                .outerjoin(t.todos, t.todos.c.id == t.deadlines.c.todo_id)
+                .where(
+                    t.cases.c.municipality == municipality,
+                    t.deadlines.c.status == "open",
+                    t.deadlines.c.rule_key.in_(list(rule_keys)),
+                )
+                .order_by(t.deadlines.c.due_at, t.deadlines.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        found = [dict(r) for r in rows]
+        fired: dict[str, set[str]] = {}
+        ids = [r["id"] for r in found]
+        for n in range(0, len(ids), 5000):
+            for deadline_id, kind, step in self.conn.execute(
+                select(t.alarms.c.deadline_id, t.alarms.c.kind, t.alarms.c.step).where(
+                    t.alarms.c.deadline_id.in_(ids[n : n + 5000]), t.alarms.c.state.in_(["fired", "skipped"])
+                )
+            ):
+                fired.setdefault(deadline_id, set()).add(f"{kind[0]}{step}")
+        for r in found:
+            r["fired_steps"] = fired.get(r["id"], set())
+        return found
+
+    def record_rule_change(self, change: dict[str, Any]) -> None:
+        """Keep a record of a rule version applied to running cases."""
+        self.conn.execute(t.rule_changes.insert().values(**change))
+
+    def rule_changes(self, municipality: str) -> list[dict[str, Any]]:
+        """Return the rule versions applied to a municipality's running cases, newest first."""
+        rows = self.conn.execute(
+            select(t.rule_changes)
+            .where(t.rule_changes.c.municipality == municipality)
+            .order_by(t.rule_changes.c.applied_at.desc())
+        ).mappings()
+        return [dict(r) for r in rows]
+
     def open_deadlines(self, case_ids: Sequence[str]) -> list[OpenDeadline]:
         """Return the open deadlines of these cases, running or stopped."""
         rows = self.conn.execute(
@@ -555,6 +625,14 @@ class SqlTransaction:
             update(t.todos).where(t.todos.c.id == bindparam("b_id")).values(due_at=bindparam("b_due")),
             [{"b_id": r.deadline_id, "b_due": r.due_after} for r in revisions],
         )
+        restamped = [r for r in revisions if r.config_version]
+        if restamped:
+            self.conn.execute(
+                update(t.deadlines)
+                .where(t.deadlines.c.id == bindparam("b_id"))
+                .values(config_version=bindparam("b_v")),
+                [{"b_id": r.deadline_id, "b_v": r.config_version} for r in restamped],
+            )
         self.conn.execute(
             update(t.alarms)
             .where(t.alarms.c.deadline_id.in_(ids), t.alarms.c.state.in_(["pending", "suspended"]))
@@ -758,9 +836,10 @@ class SqlTransaction:
         new_state = case(
             (and_(t.alarms.c.kind == "reminder", t.alarms.c.deadline_due_at <= now), "skipped"), else_="fired"
         )
+        chosen = _chosen_once(due)
         rows = self.conn.execute(
             update(t.alarms)
-            .where(t.alarms.c.id.in_(due.scalar_subquery()), t.alarms.c.state == "pending")
+            .where(t.alarms.c.id.in_(select(chosen.c.id)), t.alarms.c.state == "pending")
             .values(state=new_state, fired_at=now, sweep_id=sweep_id)
             .returning(*_ALARM_COLUMNS, t.alarms.c.state)
         ).all()

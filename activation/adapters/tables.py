@@ -138,6 +138,8 @@ deadlines = Table(
     Column("paused_since", UTCDateTime()),
 )
 Index("ix_deadlines_case", deadlines.c.case_id)
+# To-dos are read with their deadline (deadlines.todo_id): without this a lookup scans every deadline.
+Index("ix_deadlines_todo", deadlines.c.todo_id)
 Index("ix_deadlines_status_due", deadlines.c.status, deadlines.c.due_at)
 
 alarms = Table(
@@ -351,3 +353,19 @@ deliveries = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.next_attempt_at)
+
+# -- rule versions applied to running cases (issue 6) ---------------------------------------------
+
+rule_changes = Table(
+    "rule_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("municipality", String(64), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("stamp", String(64), nullable=False),
+    Column("applied_at", UTCDateTime(), nullable=False),
+    Column("applied_by", String(128), nullable=False),
+    Column("moved", Integer, nullable=False),
+    Column("summary", JSON, nullable=False),  # the preview's figures, as applied
+)
+Index("ix_rule_changes_municipality", rule_changes.c.municipality, rule_changes.c.applied_at)

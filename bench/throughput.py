@@ -27,6 +27,8 @@ work pool, workers, the deployments, the project's database migrated) on two fre
       one run of the ``deadline-sweep`` deployment on a worker, timed from its creation to COMPLETED (and
       its own run time as Prefect records it); checked afterwards: every alarm fired, none still due.
 
+CPU is the whole machine's busy share during the phase (from /proc/stat; other processes count too).
+
 Each worker runs one flow run at a time (``--worker-limit``, default 1), so a worker is one unit of
 capacity; intake runs every ``--interval`` seconds (default 5) with at most 2 at once. The stage flows, the
 notification delivery and the scheduled sweep are paused during the measurement, so the figures are
@@ -79,6 +81,22 @@ def phase(what: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     print(f"    done in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat; (0, 0) where there is none."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(before: tuple[int, int]) -> float:
+    """Share of the machine's CPU time that was busy since `before` (all processes, not only ours)."""
+    busy, total = cpu_ticks()
+    return (busy - before[0]) / (total - before[1]) if total > before[1] else float("nan")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -275,12 +293,12 @@ def figures(latencies: list[float], n: int, start: float, last_seen: float) -> d
 
 def burst(engine: Engine, n: int, label: str, threads: int, timeout: float) -> dict[str, Any]:
     """Record n applications at once while intake runs on its schedule; latency = to-do seen - recorded."""
-    start = time.time()
+    start, ticks = time.time(), cpu_ticks()
     recorded = record(engine, n, label, threads)
     recording = time.time() - start
     seen = watch(engine, recorded, label, timeout)
     result = figures([seen[c] - recorded[c] for c in recorded], n, min(recorded.values()), max(seen.values()))
-    return {**result, "recording_seconds": recording}
+    return {**result, "recording_seconds": recording, "cpu_busy": cpu_busy(ticks)}
 
 
 def backlog(engine: Engine, client: httpx.Client, n: int, label: str, threads: int, timeout: float) -> dict[str, Any]:
@@ -289,10 +307,13 @@ def backlog(engine: Engine, client: httpx.Client, n: int, label: str, threads: i
     client.post(f"/deployments/{intake['id']}/pause_deployment").raise_for_status()
     wait_idle(client)
     recorded = record(engine, n, label, threads)
-    released = time.time()
+    released, ticks = time.time(), cpu_ticks()
     client.post(f"/deployments/{intake['id']}/resume_deployment").raise_for_status()
     seen = watch(engine, recorded, label, timeout)
-    return figures([seen[c] - released for c in recorded], n, released, max(seen.values()))
+    return {
+        **figures([seen[c] - released for c in recorded], n, released, max(seen.values())),
+        "cpu_busy": cpu_busy(ticks),
+    }
 
 
 # -- (3): the sweep ------------------------------------------------------------------------------
@@ -360,7 +381,7 @@ def print_report(result: dict[str, Any]) -> None:
     )
     print()
     header = f"  {'':<22} {'apps':>6} {'apps/s':>8} {'e2e s':>7} {'p50 s':>7} {'p90 s':>7} {'p99 s':>7} {'max s':>7}"
-    print(header + "  intake runs per worker")
+    print(header + "   CPU  intake runs per worker")
     for kind in ("burst", "backlog"):
         for label in ("1 worker", "2 workers"):
             f = result.get(f"{kind}, {label}")
@@ -370,7 +391,7 @@ def print_report(result: dict[str, Any]) -> None:
             print(
                 f"  {kind + ', ' + label:<22} {f['applications']:>6} {f['applications_per_second']:>8.1f}"
                 f" {f['end_to_end_seconds']:>7.1f} {f['p50_seconds']:>7.1f} {f['p90_seconds']:>7.1f}"
-                f" {f['p99_seconds']:>7.1f} {f['max_seconds']:>7.1f}  {per_worker}"
+                f" {f['p99_seconds']:>7.1f} {f['max_seconds']:>7.1f} {f['cpu_busy']:>5.0%}  {per_worker}"
             )
         r = result.get("ratio_2_over_1", {}).get(kind)
         if r:

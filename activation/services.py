@@ -25,6 +25,7 @@ from activation.model import (
     SweepReport,
     TodoRecord,
     TodoView,
+    team_queue,
 )
 from activation.obligations import ObligationChanges, apply_step
 from activation.pauses import pause_new_deadlines
@@ -352,6 +353,29 @@ def complete_todo(
             tx.add_work([_follow_up_work(rules, case, todo, follow, now)])
         done = tx.todo(todo_id)
     assert done is not None
+    return done
+
+
+def complete_and_move_on(
+    store: Store,
+    rules: RuleBook,
+    todo_id: str,
+    outcome: str,
+    now: datetime,
+    by: str,
+    data: dict[str, Any] | None = None,
+    take_from_queue: bool = False,
+) -> TodoView:
+    """Complete a to-do and move its case on at once, as the inbox and the API do for a caseworker.
+
+    With take_from_queue, a to-do worked from the team queue makes `by` the case's caseworker. The
+    step is applied by the same use case the flows run (claims are exclusive, so a flow running at
+    the same moment cannot apply it twice); letters are still rendered by the flows.
+    """
+    done = complete_todo(store, todo_id, outcome, now, by, data, rules)
+    if take_from_queue and done.assignee == team_queue(done.team):
+        assign_caseworker(store, rules, done.case_id, by, now, by)
+    advance_cases(store, rules, now, case_ids=[done.case_id])
     return done
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import URL, make_url, text
 from activation import config, services
 from activation.adapters.db import make_engine
 from activation.adapters.sql import SqlStore
+from bench.throughput import drop_databases
 
 pytestmark = [pytest.mark.postgres, pytest.mark.prefect]
 
@@ -72,16 +73,6 @@ def _kill_leftovers(run_dir: Path) -> None:
     for pid_file in run_dir.glob("*.pid"):
         with suppress(ValueError, ProcessLookupError, PermissionError):
             os.killpg(int(pid_file.read_text().strip()), signal.SIGKILL)
-
-
-def _drop_databases(server: str, names: list[str]) -> None:
-    admin = make_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 @pytest.mark.skipif(
@@ -250,7 +241,7 @@ def test_the_production_script_runs_intake_on_two_workers_until_the_todos_appear
                 stopped = script("stop", 120)
         finally:
             _kill_leftovers(run_dir)
-            _drop_databases(server, [project_db, prefect_db])
+            drop_databases(server, [project_db, prefect_db])
         # Only when the test passed: a failing stop must not hide why the test failed.
         if passed and stopped is not None:
             assert stopped.returncode == 0, stopped.stderr

@@ -23,14 +23,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from activation import access, journey, records, services
+from activation import access, services
 from activation.access import User
 from activation.adapters.accounts import AuditEntry
 from activation.calendar import CalendarError
 from activation.config import ConfigError
 from activation.errors import InputError
 from activation.journey import JourneyError
-from activation.model import Case, TodoView, team_queue
+from activation.model import Case, TodoView
 from activation.ports import TodoFilter
 from web.app import NotSignedIn, accounts, clock, require, runtime
 
@@ -579,17 +579,6 @@ def list_todos(
     return TodoList(items=items, count=len(items))
 
 
-def _check_record(todo: TodoView, outcome: str, data: dict[str, Any] | None) -> None:
-    """Refuse a record with bad fields (dates outside records.EARLIEST..LATEST too) before anything is written."""
-    record = None if todo.side else journey.transition(todo.stage, outcome).record
-    if record is None or not data:
-        return  # the use case says what is missing or superfluous
-    try:
-        records.validate(record, data)
-    except records.RecordError as exc:
-        raise InputError(str(exc), {f"data.{k}": v for k, v in exc.fields.items()}) from None
-
-
 @router.post(
     "/todos/{todo_id}/complete",
     tags=["to-dos"],
@@ -623,20 +612,18 @@ def complete_todo(
     if body.outcome not in todo.outcomes:
         problem = f"choose one of {', '.join(todo.outcomes)}"
         raise InputError(f"outcome: {problem}", {"outcome": problem})
-    _check_record(todo, body.outcome, body.data)
     now = clock(request).now()
     try:
-        done = services.complete_todo(rt.store, todo_id, body.outcome, now, user.username, body.data, rt.rules)
+        done = services.complete_and_move_on(
+            rt.store, rt.rules, todo_id, body.outcome, now, user.username, body.data,
+            take_from_queue=todo.status == "open" and user.role == "caseworker",
+        )  # fmt: skip
     except InputError as exc:
         fields = {f"data.{k}": v for k, v in exc.fields.items()} or {"data": str(exc)}
         raise InputError(str(exc), fields) from None
     except RuntimeError:
         # Someone else completed it at the same moment.
         raise HTTPException(409, f"To-do {todo_id} was completed by someone else just now.") from None
-    if todo.status == "open" and todo.assignee == team_queue(case.team) and user.role == "caseworker":
-        # Working a to-do from the team queue makes the caseworker responsible for the case.
-        services.assign_caseworker(rt.store, rt.rules, case.id, user.username, now, user.username)
-    services.advance_cases(rt.store, rt.rules, now, case_ids=[case.id])
     with rt.store.transaction() as tx:
         moved = tx.cases([case.id])[case.id]
         open_todos = tx.list_todos(TodoFilter(case_id=case.id, limit=500))

@@ -284,16 +284,13 @@ def _complete(request: Request, todo_id: str, form: Any) -> Response:
     now = clock(request).now()
     rt = runtime(request)
     try:
-        done = services.complete_todo(rt.store, todo_id, outcome, now, user.username, data, rt.rules)
+        # The case moves on at once, so the caseworker sees the next to-do when the case page opens.
+        done = services.complete_and_move_on(
+            rt.store, rt.rules, todo_id, outcome, now, user.username, data, take_from_queue=user.role == "caseworker"
+        )
     except InputError as exc:
         errors = todo_forms.field_errors(exc.fields) if exc.fields else {"outcome": str(exc)}
         return _todo_page(request, todo, case, 422, errors, values, str(exc))
-    if todo.assignee == team_queue(case.team) and user.role == "caseworker":
-        # Working a to-do from the team queue makes the caseworker responsible for the case.
-        services.assign_caseworker(rt.store, rt.rules, case.id, user.username, now, user.username)
-    # Move this case on at once, with the same use case the flows run, so the caseworker sees the
-    # next to-do now; the flows move everything else (and render the letters) on their schedule.
-    services.advance_cases(rt.store, rt.rules, now, case_ids=[case.id])
     accounts(request).audit(
         [AuditEntry(user.username, user.role, "complete_todo", case.id, case.municipality, "web",
                     f"{done.id} {done.kind} -> {outcome}")],

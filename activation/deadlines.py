@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from activation.config import Municipality
-from activation.model import AlarmRecord, Case, recipient_for
+from activation.model import AlarmRecord, Case, Pause, recipient_for
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,23 @@ def due_after_pause(
     if rule.extend_when_closed:
         new_due = calendar.end_of_next_opening(new_due)
     return new_due, f"resumed with the {_hours(left)} that were left"
+
+
+def replay_pauses(
+    municipality: Municipality, rule_key: str, started_at: datetime, due_at: datetime, pauses: Sequence[Pause]
+) -> datetime:
+    """Return when a deadline due at `due_at` is due after the case's ended pauses, oldest first.
+
+    Each pause moves the deadline as it did when it happened (README, Pauses): one already missed
+    when the pause starts stays missed, one whose clock starts after the pause is not touched, and
+    the rest resume with the time that was left, on the rule's calendar. A pause still running is
+    left to `end_pause`.
+    """
+    for pause in sorted(pauses, key=lambda p: p.starts_at):
+        if pause.ends_at is None or due_at <= pause.starts_at or started_at >= pause.ends_at:
+            continue
+        due_at, _ = due_after_pause(municipality, rule_key, due_at, max(pause.starts_at, started_at), pause.ends_at)
+    return due_at
 
 
 def _hours(delta: timedelta) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from activation.lifecycle import is_overdue
+
 
 @dataclass(frozen=True)
 class Case:
@@ -55,9 +57,6 @@ class Advanced:
     def moved(self) -> int:
         """Count the cases moved one step."""
         return len(self.progress)
-
-
-MAX_STEP_FAILURES = 3  # after this many failed attempts a step is parked for operations
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,7 @@ class TodoView:
 
     def overdue(self, now: datetime) -> bool:
         """Tell whether the to-do is open past its due time (a paused clock is never overdue)."""
-        return self.status == "open" and self.paused_since is None and self.due_at < now
+        return is_overdue(self.status, self.due_at, self.paused_since, now)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from activation.config import Municipality, RuleBook, RuleVersion
-from activation.deadlines import alarm_records, plan_alarms, plan_deadline
+from activation.deadlines import alarm_records, plan_alarms, plan_deadline, replay_pauses
 from activation.errors import InputError
-from activation.model import Case, DeadlineRevision
+from activation.model import Case, DeadlineRevision, Pause
 from activation.ports import Store, Transaction
 
 
@@ -137,6 +137,7 @@ def _plan(tx: Transaction, rules: RuleBook, code: str, version: str, now: dateti
     if not changed:
         return preview
     municipality = target.municipality
+    pauses: dict[str, list[Pause]] = {}
     for d in tx.open_deadlines_of_rules(municipality.code, changed):
         key = d["rule_key"]
         if d["config_version"] == target.stamp:
@@ -149,12 +150,10 @@ def _plan(tx: Transaction, rules: RuleBook, code: str, version: str, now: dateti
             preview.paused[key] += 1
             continue
         new_plan = plan_deadline(municipality, target.stamp, key, d["started_at"], d["start_event"])
-        new_due = new_plan.due_at
-        if d["revision"] > 1:
-            # Moved by a pause before: keep the time the pause gave, on top of the new rule's due time.
-            made_by = rules.in_force(code, d["started_at"]).municipality
-            old_plan = plan_deadline(made_by, "", key, d["started_at"], d["start_event"])
-            new_due = new_due + (d["due_at"] - old_plan.due_at)
+        if d["case_id"] not in pauses:
+            pauses[d["case_id"]] = tx.pauses(d["case_id"])
+        # The time past pauses gave is kept by living them again under the new rule, on its calendar.
+        new_due = replay_pauses(municipality, key, d["started_at"], new_plan.due_at, pauses[d["case_id"]])
         if new_due == d["due_at"]:
             preview.kept[key] += 1
             continue

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from activation.lifecycle import MAX_STEP_FAILURES, AlarmState, closing_status, firing_state
 from activation.model import (
-    MAX_STEP_FAILURES,
     Case,
     DeadlineRevision,
     FiredAlarm,
@@ -167,8 +167,7 @@ class FakeTransaction:
     ) -> int:
         self.s.todos[todo.id] = replace(todo, status="done", outcome=outcome, completed_at=now)
         deadline = self.s.deadlines[todo.id]
-        in_time = now <= deadline["due_at"] or deadline["paused_since"] is not None
-        deadline["status"] = "met" if in_time else "missed"
+        deadline["status"] = closing_status(deadline["due_at"], deadline["paused_since"], now).value
         for row in self.s.alarms.values():
             if row["alarm"].deadline_id == todo.id and row["state"] in ("pending", "suspended"):
                 row["state"] = "cancelled"
@@ -192,7 +191,7 @@ class FakeTransaction:
         report = SweepReport(batches=1)
         for row in self._due(now, limit, kind):
             a = row["alarm"]
-            if a.kind == "reminder" and a.deadline_due_at <= now:
+            if firing_state(a.kind, a.deadline_due_at, now) == AlarmState.SKIPPED:
                 row["state"] = "skipped"
                 report.skipped_reminders += 1
                 continue

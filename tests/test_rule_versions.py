@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from activation import config, services
+from activation import config, pauses, services
 from activation.adapters import tables as t
 from activation.adapters.sql import SqlStore
 from activation.config import ConfigError, RuleBook
@@ -252,3 +252,30 @@ def test_the_console_previews_a_version_and_applies_exactly_that(tmp_path: Path)
     after = manager.get("/console/versions").text
     assert "4 open deadline(s) moved" in after
     assert Accounts(web.rt.engine).audit_count("apply_rules") == 1
+
+
+def test_recompute_after_past_pauses_puts_the_deadline_inside_opening_hours_on_the_new_rules_calendar(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    # Issue 9's reproduction: the pauses' old shift was added as a raw timedelta on top of the new
+    # due time (Sun 07 Mar 2027 08:00, Thu 04 Mar 2027 07:00); now the pauses are lived again.
+    rules = versioned_rules(tmp_path, "recompute")
+    case_id = services.record_application(store, rules, "karlskrona", "ref-paused", at("2026-11-20 15:00")).case_id
+    services.advance_cases(store, rules, at("2026-11-20 15:05"))
+    sick = pauses.record_pause(store, rules, case_id, "sickness", at("2026-11-18 16:00"), None, at("2026-12-02 08:30"))
+    pauses.end_pause(store, rules, sick.pause.id, at("2026-12-01 09:00"), at("2026-12-02 08:31"))
+    pauses.record_pause(
+        store, rules, case_id, "maternity_leave", at("2026-12-01 10:00"), at("2027-03-01 00:00"), at("2026-12-02 08:32")
+    )
+
+    apply_version(store, rules, "karlskrona", "karlskrona-2026.2", at("2026-12-02 09:00"))
+
+    with store.transaction() as tx:
+        (deadline,) = [d for d in tx.list_deadlines(case_id=case_id) if d["rule_key"] == "first_meeting"]
+    office = rules.municipality("karlskrona").calendar()
+    # By hand: 3 working days from Fri 20 Nov 15:00 (closing) = Thu 26 Nov 08:00. The sickness stopped
+    # the clock from its start with 25.5 opening hours left (Mon-Wed); resumed Tue 1 Dec 09:00 they end
+    # Fri 4 Dec 09:00. Maternity leave from Tue 1 Dec 10:00 leaves 24.5 opening hours (Tue 6.5, Wed 8.5,
+    # Thu 8.5, Fri 1); resumed Mon 1 Mar 2027 they end Wed 3 Mar 2027 15:30 (Mon 8.5, Tue 8.5, Wed 7.5).
+    assert deadline["due_at"] == at("2027-03-03 15:30")
+    assert office.is_open(deadline["due_at"])

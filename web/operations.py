@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from activation.adapters.operations import FlowHealth, flow_health
-from activation.model import MAX_STEP_FAILURES
+from activation.lifecycle import MAX_STEP_FAILURES
 from web.app import WebSettings, clock, page, require, runtime
 
 router = APIRouter()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, select
 
 from activation.adapters import tables as t
-from activation.model import MAX_STEP_FAILURES
+from activation.adapters.lifecycle_sql import is_parked, is_pending
 
 _ERROR_CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,79}$")
 
@@ -99,8 +99,8 @@ def flow_health(conn: Connection, now: datetime, parked_limit: int = 500) -> Flo
     ).scalar_one()
 
     due_alarm = (alarms.c.state == "pending") & (alarms.c.fires_at <= now)
-    unapplied = steps.c.applied_at.is_(None) & (steps.c.failures < MAX_STEP_FAILURES)
-    parked = steps.c.applied_at.is_(None) & (steps.c.failures >= MAX_STEP_FAILURES)
+    unapplied = is_pending(steps.c.applied_at, steps.c.failures)
+    parked = is_parked(steps.c.applied_at, steps.c.failures)
     unrendered = letters.c.rendered_at.is_(None)
 
     due_alarms, oldest_alarm = conn.execute(select(func.count(), func.min(alarms.c.fires_at)).where(due_alarm)).one()

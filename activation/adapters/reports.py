@@ -26,9 +26,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, case, exists, func, or_, select
 
+from activation import lifecycle
 from activation.adapters import tables as t
+from activation.lifecycle import Verdict
 
-MET, MISSED, EXCUSED, OPEN = "met", "missed", "excused", "open"
+MET, MISSED, EXCUSED, OPEN = Verdict.MET.value, Verdict.MISSED.value, Verdict.EXCUSED.value, Verdict.OPEN.value
 
 
 @dataclass(frozen=True)
@@ -87,13 +89,9 @@ class DeadlineFact:
 
     def verdict(self, now: datetime) -> str | None:
         """Judge the deadline at now: met, missed, excused or open (None: ended, not counted)."""
-        if self.status == "met":
-            return MET
-        if self.status == "missed" or (self.status == "open" and self.paused_since is None and self.due_at < now):
-            return EXCUSED if self.paused_in_window or self.outcome == "no_show" else MISSED
-        if self.status == "open":
-            return OPEN
-        return None
+        excused = self.paused_in_window or self.outcome == "no_show"
+        judged = lifecycle.verdict(self.status, self.due_at, self.paused_since, now, excused)
+        return None if judged is None else judged.value
 
 
 @dataclass
@@ -259,7 +257,7 @@ def caseload(conn: Connection, municipality: str, now: datetime) -> Caseload:
         .where(c.c.municipality == municipality, c.c.status == "open")
         .group_by(c.c.team, c.c.caseworker)
     ).mappings()
-    overdue = case((and_(x.c.due_at < now, _not_paused()), 1), else_=0)
+    overdue = case((and_(x.c.due_at < now, _not_paused()), 1), else_=0)  # x.status is open: see the where
     per_assignee = conn.execute(
         select(x.c.assignee, func.count().label("open_todos"), func.sum(overdue).label("overdue"))
         .join(c, c.c.id == x.c.case_id)

@@ -13,12 +13,19 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, func, literal, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from activation.adapters import tables as t
+from activation.adapters.lifecycle_sql import (
+    closing_status,
+    firing_state,
+    is_overdue,
+    is_parked,
+    is_pending,
+    waiting_alarm_states,
+)
 from activation.model import (
-    MAX_STEP_FAILURES,
     AlarmRecord,
     Case,
     DeadlineRecord,
@@ -113,7 +120,7 @@ class SqlTransaction:
     def _pending(self, from_stages: Sequence[str] | None, limit: int, case_ids: Sequence[str] | None = None) -> Any:
         query = (
             select(t.steps.c.id)
-            .where(t.steps.c.applied_at.is_(None), t.steps.c.failures < MAX_STEP_FAILURES)
+            .where(is_pending(t.steps.c.applied_at, t.steps.c.failures))
             .order_by(t.steps.c.id)
             .limit(limit)
         )
@@ -158,7 +165,7 @@ class SqlTransaction:
         """Return steps parked after repeated failures, for operations to see."""
         rows = self.conn.execute(
             select(*_STEP_COLUMNS)
-            .where(t.steps.c.applied_at.is_(None), t.steps.c.failures >= MAX_STEP_FAILURES)
+            .where(is_parked(t.steps.c.applied_at, t.steps.c.failures))
             .order_by(t.steps.c.id)
             .limit(limit)
         ).all()
@@ -168,7 +175,7 @@ class SqlTransaction:
         """Give parked steps a fresh set of attempts; return how many."""
         rows = self.conn.execute(
             update(t.steps)
-            .where(t.steps.c.applied_at.is_(None), t.steps.c.failures >= MAX_STEP_FAILURES)
+            .where(is_parked(t.steps.c.applied_at, t.steps.c.failures))
             .values(failures=0)
             .returning(t.steps.c.id)
         ).all()
@@ -233,7 +240,7 @@ class SqlTransaction:
                 update(t.alarms)
                 .where(
                     t.alarms.c.deadline_id.in_([i for i, _, _ in changes.closed]),
-                    t.alarms.c.state.in_(["pending", "suspended"]),
+                    t.alarms.c.state.in_(waiting_alarm_states()),
                 )
                 .values(state="cancelled")
             )
@@ -385,9 +392,7 @@ class SqlTransaction:
         if query.status:
             q = q.where(t.todos.c.status == query.status)
         if query.overdue_at:
-            q = q.where(
-                t.todos.c.status == "open", t.todos.c.due_at < query.overdue_at, t.deadlines.c.paused_since.is_(None)
-            )
+            q = q.where(is_overdue(t.todos.c.status, t.todos.c.due_at, t.deadlines.c.paused_since, query.overdue_at))
         q = q.order_by(t.todos.c.due_at, t.todos.c.id).limit(query.limit)
         return [_todo_view(r) for r in self.conn.execute(q).mappings()]
 
@@ -409,16 +414,14 @@ class SqlTransaction:
             .where(t.deadlines.c.todo_id == todo.id, t.deadlines.c.status == "open")
             # A to-do done while its clock is stopped by a pause is in time by definition.
             .values(
-                status=case(
-                    ((t.deadlines.c.due_at >= now) | t.deadlines.c.paused_since.is_not(None), "met"), else_="missed"
-                ),
+                status=closing_status(t.deadlines.c.due_at, t.deadlines.c.paused_since, now),
                 closed_at=now,
             )
         )
         # Completing the to-do stops every reminder and escalation that has not fired yet.
         self.conn.execute(
             update(t.alarms)
-            .where(t.alarms.c.deadline_id == todo.deadline_id, t.alarms.c.state.in_(["pending", "suspended"]))
+            .where(t.alarms.c.deadline_id == todo.deadline_id, t.alarms.c.state.in_(waiting_alarm_states()))
             .values(state="cancelled")
         )
         if side_work:
@@ -635,7 +638,7 @@ class SqlTransaction:
             )
         self.conn.execute(
             update(t.alarms)
-            .where(t.alarms.c.deadline_id.in_(ids), t.alarms.c.state.in_(["pending", "suspended"]))
+            .where(t.alarms.c.deadline_id.in_(ids), t.alarms.c.state.in_(waiting_alarm_states()))
             .values(state="superseded")
         )
         rule_keys: dict[str, str] = {
@@ -675,7 +678,7 @@ class SqlTransaction:
             .where(
                 t.alarms.c.case_id == case_.id,
                 t.alarms.c.recipient == old_assignee,
-                t.alarms.c.state.in_(["pending", "suspended"]),
+                t.alarms.c.state.in_(waiting_alarm_states()),
             )
             .values(recipient=caseworker)
         )
@@ -833,9 +836,7 @@ class SqlTransaction:
             due = due.with_for_update(skip_locked=True)
         # A reminder whose deadline has already passed (late processing, a replay) is skipped:
         # the escalation says it better.
-        new_state = case(
-            (and_(t.alarms.c.kind == "reminder", t.alarms.c.deadline_due_at <= now), "skipped"), else_="fired"
-        )
+        new_state = firing_state(t.alarms.c.kind, t.alarms.c.deadline_due_at, now)
         chosen = _chosen_once(due)
         rows = self.conn.execute(
             update(t.alarms)

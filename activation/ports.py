@@ -221,8 +221,8 @@ class Transaction(Protocol):
         """Return how many placements of each intervention are running on a day."""
         ...
 
-    def pending_letters(self, limit: int) -> list[dict[str, Any]]:
-        """Return letters not yet rendered."""
+    def pending_letters(self, limit: int) -> list[LetterRequest]:
+        """Return letters not yet rendered, oldest first."""
         ...
 
     def save_rendered(self, rendered: Sequence[tuple[str, str, str | None]], now: datetime) -> None:

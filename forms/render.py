@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import ValidationError
 
+from activation.letters import LetterError
 from forms.schemas import CALENDAR_FORMS, SCHEMAS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -23,7 +24,7 @@ _env = Environment(
 )
 
 
-class FormError(ValueError):
+class FormError(LetterError):
     """A form that cannot be rendered; `fields` maps each bad field to its problem."""
 
     def __init__(self, form: str, fields: dict[str, str]):

@@ -14,6 +14,7 @@ from activation.model import (
     Case,
     DeadlineRevision,
     FiredAlarm,
+    LetterRequest,
     OpenDeadline,
     Pause,
     Progress,
@@ -305,8 +306,8 @@ class FakeTransaction:
                 self.s.alarms.setdefault(a.id, {"alarm": a, "state": "pending", "rule_key": deadline["rule_key"]})
             self.s.history.append(r)
 
-    def pending_letters(self, limit: int) -> list[dict[str, Any]]:
-        return [r for r in self.s.letters.values() if r["body"] is None][:limit]
+    def pending_letters(self, limit: int) -> list[LetterRequest]:
+        return [r["letter"] for r in self.s.letters.values() if r["body"] is None][:limit]
 
     def save_rendered(self, rendered: Sequence[tuple[str, str, str | None]], now: datetime) -> None:
         for letter_id, body, _attachment in rendered:

@@ -28,8 +28,8 @@ def test_a_booked_meeting_sends_an_invitation_with_a_calendar_file(store: SqlSto
     )
     assert not booked.after_deadline
     with store.transaction() as tx:
-        [letter] = [x for x in tx.pending_letters(10) if x["form"] == "meeting_booked"]
-    body, ics = forms.render_with_attachment(letter["form"], letter["language"], letter["context"])
+        [letter] = [x for x in tx.pending_letters(10) if x.form == "meeting_booked"]
+    body, ics = forms.render_with_attachment(letter.form, letter.language, letter.context)
     assert "Du har ett samtal 2026-11-23 kl. 10:00 (45 minuter)" in body
     assert ics is not None
     assert "DTSTART:20261123T090000Z\r\n" in ics and "DTEND:20261123T094500Z\r\n" in ics  # 10:00 CET in UTC

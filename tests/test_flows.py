@@ -11,6 +11,7 @@ from activation import runtime, services
 from activation.adapters import tables as t
 from activation.ports import TodoFilter
 from tests.conftest import at
+from tests.forms_filled import filled
 
 pytestmark = pytest.mark.prefect
 
@@ -67,6 +68,34 @@ def test_karlskrona_friday_application_flows_from_intake_to_escalation_to_assess
         [assessment] = tx.list_todos(TodoFilter(case_id=case_id))
     assert assessment.kind == "assessment"
     assert assessment.due_at == at("2026-12-15 11:00")  # 3 weeks, Swedish baseline
+
+
+def test_letters_for_outcomes_recorded_through_the_web_or_the_api_are_rendered_by_the_next_flow_run(
+    flows_on: runtime.Runtime,
+) -> None:
+    # Issue 9: the web and the API move the case on at once, so the flow run that comes next
+    # creates no letter itself; it must still render the one the outcome queued.
+    from flows.tick import run_tick
+
+    rt = flows_on
+    case_id = services.record_application(rt.store, rt.rules, "karlskrona", CITIZEN_REF, at("2026-11-20 15:00")).case_id
+    run_tick(at("2026-11-20 15:05"))
+    services.complete_and_move_on(rt.store, rt.rules, f"{case_id}.0", "held", at("2026-11-23 10:00"), "cw-01")
+    with rt.store.transaction() as tx:
+        [assessment] = tx.list_todos(TodoFilter(case_id=case_id))
+    services.complete_and_move_on(
+        rt.store, rt.rules, assessment.id, "completed", at("2026-11-24 10:00"), "cw-01", filled("completed")
+    )
+
+    after = run_tick(at("2026-11-24 10:01"))
+
+    created = sum(run["letters"] for run in after.values() if "letters" in run)
+    rendered = sum(run["letters_rendered"] for run in after.values() if "letters_rendered" in run)
+    assert (created, rendered) == (0, 1)
+    with rt.engine.connect() as conn:
+        pending = conn.execute(select(t.letters.c.form).where(t.letters.c.rendered_at.is_(None))).scalars().all()
+        [body] = conn.execute(select(t.letters.c.body).where(t.letters.c.form == "assessment_letter")).scalars()
+    assert pending == [] and body and case_id in body
 
 
 def test_flow_runs_carry_no_citizen_reference(flows_on: runtime.Runtime) -> None:

@@ -113,7 +113,7 @@ def test_a_danish_activity_ready_citizen_from_application_to_after_exit_check(st
 
     with store.transaction() as tx:
         letters = tx.pending_letters(100)
-    rendered = {x["form"]: forms.render(x["form"], x["language"], x["context"]) for x in letters}
+    rendered = {x.form: forms.render(x.form, x.language, x.context) for x in letters}
     assert set(rendered) == {
         "meeting_invitation",
         "assessment_letter",

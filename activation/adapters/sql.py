@@ -923,12 +923,16 @@ class SqlTransaction:
         return [_fired(r) for r in rows]
 
     # -- letters --------------------------------------------------------------------------------
-    def pending_letters(self, limit: int) -> list[dict[str, Any]]:
-        """Return letters not yet rendered."""
+    def pending_letters(self, limit: int) -> list[LetterRequest]:
+        """Return letters not yet rendered, oldest first."""
+        x = t.letters.c
         rows = self.conn.execute(
-            select(t.letters).where(t.letters.c.rendered_at.is_(None)).order_by(t.letters.c.id).limit(limit)
-        ).mappings()
-        return [dict(r) for r in rows]
+            select(x.id, x.case_id, x.todo_id, x.form, x.language, x.context)
+            .where(x.rendered_at.is_(None))
+            .order_by(x.created_at, x.id)
+            .limit(limit)
+        ).all()
+        return [LetterRequest(r.id, r.case_id, r.todo_id, r.form, r.language, dict(r.context or {})) for r in rows]
 
     def save_rendered(self, rendered: Sequence[tuple[str, str, str | None]], now: datetime) -> None:
         """Store rendered letter bodies and their attachments (an .ics file for a booked meeting)."""

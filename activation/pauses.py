@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from activation.config import ConfigError, Municipality, RuleBook
 from activation.deadlines import alarm_records, due_after_pause, plan_alarms
-from activation.errors import InputError
+from activation.errors import ConflictError, InputError, NotFoundError
 from activation.model import Case, DeadlineRevision, OpenDeadline, Pause
 from activation.ports import Store, Transaction, new_case_id
 
@@ -36,7 +36,7 @@ def _municipality(rules: RuleBook, case: Case) -> Municipality:
 def _case(tx: Transaction, case_id: str) -> Case:
     case = tx.cases([case_id]).get(case_id)
     if case is None:
-        raise InputError(f"unknown case {case_id!r}")
+        raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
     return case
 
 
@@ -55,19 +55,20 @@ def record_pause(
     """Record a pause: with a known end the deadlines move now; without one their clocks stop."""
     rules = rules.as_of(now)
     if starts_at > now:
-        raise InputError("a pause cannot start in the future; record it when it starts")
+        raise InputError("a pause cannot start in the future; record it when it starts", {"starts_at": "in the future"})
     if ends_at is not None and ends_at <= starts_at:
-        raise InputError("a pause must end after it starts")
+        raise InputError("a pause must end after it starts", {"ends_at": "before the start"})
     with store.transaction() as tx:
         case = _case(tx, case_id)
         municipality = _municipality(rules, case)
         if basis not in municipality.pause_bases:
             known = ", ".join(municipality.pause_bases) or "none configured"
-            raise InputError(f"unknown pause basis {basis!r} in {municipality.code}; bases: {known}")
+            problem = f"unknown pause basis {basis!r} in {municipality.code}; bases: {known}"
+            raise InputError(problem, {"basis": problem})
         for existing in tx.pauses(case_id):
             if existing.overlaps(starts_at, ends_at):
                 until = existing.ends_at.isoformat() if existing.ends_at else "open-ended"
-                raise InputError(
+                raise ConflictError(
                     f"case {case_id} is already paused from {existing.starts_at.isoformat()} ({until},"
                     f" {existing.basis}, pause {existing.id}); end or shorten that pause first"
                 )
@@ -83,15 +84,18 @@ def end_pause(
     """End an open-ended pause: stopped deadlines resume with the time left, or restart by their rule."""
     rules = rules.as_of(now)
     if ends_at > now:
-        raise InputError("a pause cannot be ended in the future; end it when the ground ends")
+        raise InputError(
+            "a pause cannot be ended in the future; end it when the ground ends", {"ends_at": "in the future"}
+        )
     with store.transaction() as tx:
         pause = tx.pause(pause_id)
         if pause is None:
-            raise InputError(f"unknown pause {pause_id!r}")
+            raise NotFoundError(f"unknown pause {pause_id!r}", {"pause_id": "unknown"})
         if pause.ends_at is not None:
-            raise InputError(f"pause {pause_id} already ends at {pause.ends_at.isoformat()}")
+            raise ConflictError(f"pause {pause_id} already ends at {pause.ends_at.isoformat()}")
         if ends_at <= pause.starts_at:
-            raise InputError(f"pause {pause_id} started at {pause.starts_at.isoformat()}; it must end after that")
+            problem = f"pause {pause_id} started at {pause.starts_at.isoformat()}; it must end after that"
+            raise InputError(problem, {"ends_at": problem})
         case = _case(tx, pause.case_id)
         municipality = _municipality(rules, case)
         ended = Pause(pause.id, pause.case_id, pause.basis, pause.starts_at, ends_at, pause.note, pause.recorded_by)

@@ -12,8 +12,9 @@ from activation import journey, records
 from activation.calendar import CalendarError
 from activation.config import ConfigError, Municipality, RuleBook
 from activation.deadlines import alarm_records, plan_deadline
-from activation.errors import InputError
+from activation.errors import ConflictError, InputError, NotFoundError
 from activation.journey import JourneyError
+from activation.lifecycle import CaseStatus, TodoStatus
 from activation.model import (
     Case,
     DeadlineRecord,
@@ -57,21 +58,23 @@ def record_application(
     """Open a case for an application; the same citizen reference twice opens one case."""
     rules = rules.as_of(received_at) if received_at.tzinfo is not None else rules
     if received_at.tzinfo is None:
-        raise InputError("the time of the application needs a time zone")
+        raise InputError("the time of the application needs a time zone", {"received_at": "needs a time zone"})
     citizen_ref = citizen_ref.strip()
     if not citizen_ref:
-        raise InputError("the citizen reference is empty")
+        raise InputError("the citizen reference is empty", {"citizen_ref": "empty"})
     try:
         rules_here = rules.municipality(municipality)
     except ConfigError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc), {"municipality": str(exc)}) from None
     chosen_team = team or rules_here.default_team
     if chosen_team not in rules_here.teams:
-        raise InputError(f"unknown team {chosen_team!r} in {rules_here.code}; teams: {', '.join(rules_here.teams)}")
+        problem = f"unknown team {chosen_team!r} in {rules_here.code}; teams: {', '.join(rules_here.teams)}"
+        raise InputError(problem, {"team": problem})
     chosen_group = group or rules_here.default_group or ""
     if chosen_group not in rules_here.groups:
         known = ", ".join(rules_here.groups)
-        raise InputError(f"unknown target group {chosen_group!r} in {rules_here.code}; groups: {known}")
+        problem = f"unknown target group {chosen_group!r} in {rules_here.code}; groups: {known}"
+        raise InputError(problem, {"group": problem})
     case = Case(
         id=new_id(),
         municipality=rules_here.code,
@@ -332,13 +335,15 @@ def complete_todo(
     with store.transaction() as tx:
         todo = tx.todo(todo_id)
         if todo is None:
-            raise InputError(f"unknown to-do {todo_id!r}")
+            raise NotFoundError(f"unknown to-do {todo_id!r}", {"todo_id": "unknown"})
         if todo.status != "open":
             if todo.outcome == outcome:
                 return todo  # the same completion twice (double click, retry) is not an error
-            raise InputError(f"to-do {todo_id} is already {todo.status} with outcome {todo.outcome!r}")
+            problem = f"to-do {todo_id} is already {todo.status} with outcome {todo.outcome!r}"
+            raise ConflictError(problem, {"outcome": problem})
         if outcome not in todo.outcomes:
-            raise InputError(f"to-do {todo_id} accepts outcomes {', '.join(todo.outcomes)}; not {outcome!r}")
+            problem = f"to-do {todo_id} accepts outcomes {', '.join(todo.outcomes)}; not {outcome!r}"
+            raise InputError(problem, {"outcome": problem})
         if now < todo.created_at:
             raise InputError(
                 f"to-do {todo_id} was created at {todo.created_at.isoformat()}; cannot complete it earlier"
@@ -469,11 +474,11 @@ def assign_caseworker(store: Store, rules: RuleBook, case_id: str, caseworker: s
     rules = rules.as_of(now)
     caseworker = caseworker.strip()
     if not caseworker:
-        raise InputError("the caseworker id is empty")
+        raise InputError("the caseworker id is empty", {"caseworker": "empty"})
     with store.transaction() as tx:
         case = tx.cases([case_id]).get(case_id)
         if case is None:
-            raise InputError(f"unknown case {case_id!r}")
+            raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
         if case.caseworker == caseworker:
             return Assigned(case_id, caseworker, caseworker, 0, 0, False)
         moved = tx.assign_caseworker(case, caseworker, now, by)
@@ -506,13 +511,13 @@ def start_beside(store: Store, rules: RuleBook, case_id: str, what: str, now: da
     with store.transaction() as tx:
         case = tx.cases([case_id]).get(case_id)
         if case is None:
-            raise InputError(f"unknown case {case_id!r}")
-        if case.status != "open":
-            raise InputError(f"case {case_id} is {case.status}")
+            raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
+        if case.status != CaseStatus.OPEN:
+            raise ConflictError(f"case {case_id} is {case.status}")
         step_id = tx.last_step_id(case_id)
         todo_id = f"{case_id}.{what[:6]}{step_id}"
         if tx.todo(todo_id) is not None:
-            raise InputError(f"{what.replace('_', ' ')} is already under way for case {case_id} ({todo_id})")
+            raise ConflictError(f"{what.replace('_', ' ')} is already under way for case {case_id} ({todo_id})")
         work = _work(rules, case, (step_id, now), todo_id, starter.todo, case.stage, starter.outcomes,
                      starter.deadline, now, f"{what.replace('_', ' ')} started", side=True)  # fmt: skip
         tx.add_work([work])
@@ -542,22 +547,25 @@ def book_meeting(
     """Book the time of a meeting to-do; the citizen gets an invitation with an .ics file."""
     rules = rules.as_of(now)
     if not 15 <= minutes <= 240:
-        raise InputError("a meeting lasts from 15 to 240 minutes")
+        raise InputError("a meeting lasts from 15 to 240 minutes", {"minutes": "from 15 to 240"})
     with store.transaction() as tx:
         todo = tx.todo(todo_id)
         if todo is None:
-            raise InputError(f"unknown to-do {todo_id!r}")
-        if todo.kind not in journey.meeting_kinds() or todo.status != "open":
+            raise NotFoundError(f"unknown to-do {todo_id!r}", {"todo_id": "unknown"})
+        if todo.kind not in journey.meeting_kinds():
             raise InputError(f"to-do {todo_id} is not an open meeting ({todo.kind}, {todo.status})")
+        if todo.status != TodoStatus.OPEN:
+            raise ConflictError(f"to-do {todo_id} is not an open meeting ({todo.kind}, {todo.status})")
         if starts_at <= now:
-            raise InputError("a meeting is booked for a time still to come")
+            raise InputError("a meeting is booked for a time still to come", {"starts_at": "in the past"})
         case = tx.cases([todo.case_id])[todo.case_id]
         municipality = rules.municipality(case.municipality)
         office = municipality.calendar()
         ends_at = starts_at + timedelta(minutes=minutes)
         same_day = office.local(starts_at).date() == office.local(ends_at).date()
         if not (office.is_open(starts_at) and office.is_open(ends_at) and same_day):
-            raise InputError(f"the office is closed then; {office.describe()}")
+            problem = f"the office is closed then; {office.describe()}"
+            raise InputError(problem, {"starts_at": problem})
         letter_id = f"{todo_id}:booked:{office.local(starts_at):%Y%m%d%H%M}"
         context = {
             "case_id": case.id,

@@ -25,6 +25,7 @@ from activation.adapters.lifecycle_sql import (
     is_pending,
     waiting_alarm_states,
 )
+from activation.errors import ConflictError
 from activation.model import (
     AlarmRecord,
     Case,
@@ -407,7 +408,7 @@ class SqlTransaction:
             .returning(t.todos.c.id)
         ).first()
         if closed is None:
-            raise RuntimeError(f"to-do {todo.id} was completed by someone else at the same moment")
+            raise ConflictError(f"to-do {todo.id} was completed by someone else at the same moment")
         side_work = todo.side
         self.conn.execute(
             update(t.deadlines)

@@ -1,8 +1,9 @@
 """Telling other systems: who hears of an event, how a message is signed, when a failed one is retried.
 
-Pure rules; the sending (httpx, smtplib) lives at the edge in tasks/notify.py and the bookkeeping in
-activation/adapters/outbox.py. Each event in the outbox becomes one delivery per subscribed receiver;
-a delivery is tried until the receiver accepts it or `max_attempts` is spent, then kept as a dead letter.
+Pure rules; the delivery pass is activation/delivery.py, the sending (httpx, smtplib) lives at the edge
+in senders/ and the bookkeeping in activation/adapters/outbox.py. Each event in the outbox becomes one
+delivery per subscribed receiver; a delivery is tried until the receiver accepts it or `max_attempts`
+is spent, then kept as a dead letter.
 
 A webhook request carries the headers below. A receiver verifies the signature with `verify` (or the
 few lines of the README), refuses a timestamp older than five minutes (a replayed request) and
@@ -14,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -86,15 +86,6 @@ def next_attempt(attempts: int, now: datetime, rule: Receiver, not_before: datet
 
 
 Verdict = Literal["delivered", "retry", "dead"]
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """What came of one try: delivered, worth another try, or never going to work."""
-
-    verdict: Verdict
-    error: str | None = None
-    not_before: datetime | None = None  # the receiver asked us to wait until then
 
 
 def verdict_for_status(status: int) -> Verdict:

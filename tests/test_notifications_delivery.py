@@ -217,7 +217,7 @@ def test_dispatch_fans_each_event_out_only_to_the_receivers_that_subscribe(engin
     add_events(engine, 1, "reminder")
     add_events(engine, 1, "reminder", municipality="vaxjo", prefix="v")
     add_events(engine, 1, "alert", municipality="boras", prefix="b")  # Borås has no receivers
-    from tasks.notify import receivers_by_municipality
+    from activation.delivery import receivers_by_municipality
 
     outbox = Outbox(engine)
     report = outbox.dispatch(receivers_by_municipality(rules), T0, limit=100)
@@ -241,7 +241,7 @@ def test_two_workers_claiming_at_once_never_take_the_same_delivery(engine: Engin
         tmp_path / "config", {"karlskrona": {"a": hook("https://a.example"), "b": hook("https://b.example")}}
     )
     add_events(engine, 150)
-    from tasks.notify import receivers_by_municipality
+    from activation.delivery import receivers_by_municipality
 
     outbox = Outbox(engine)
     assert outbox.dispatch(receivers_by_municipality(rules), T0, 1000).deliveries == 300
@@ -271,7 +271,7 @@ def test_a_claim_holds_until_its_lease_lapses_then_another_worker_takes_it_again
 ) -> None:
     rules = rules_with(tmp_path / "config", {"karlskrona": {"hub": hook("https://hub.example")}})
     add_events(engine, 3)
-    from tasks.notify import receivers_by_municipality
+    from activation.delivery import receivers_by_municipality
 
     outbox = Outbox(engine)
     outbox.dispatch(receivers_by_municipality(rules), T0, 100)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,6 +16,7 @@ from activation import runtime
 from activation.adapters.outbox import Outbox
 from tests.test_notifications_delivery import SECRET, SECRET_ENV, T0, WebhookReceiver, add_events, hook, rules_with
 
+ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.prefect
 
 
@@ -49,3 +52,15 @@ def test_the_flow_dispatches_and_delivers_each_event_once_and_a_second_run_sends
     finally:
         receiver.stop()
         runtime.reset()
+
+
+def test_a_worker_loads_the_flow_from_its_deployment_entrypoint() -> None:
+    # A worker imports flows/notify.py as the top-level module `notify` (prefect's load_script_as_module):
+    # a package of that name would then be hidden from tasks/notify.py, and the flow would not load.
+    script = (
+        "from prefect.utilities.importtools import import_object\n"
+        "print(import_object('flows/notify.py:deliver_notifications').name)\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip().splitlines()[-1] == "deliver-notifications"

@@ -18,7 +18,6 @@ Each method is its own short transaction: nothing is held open while a receiver 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, or_, select, tuple_,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from activation.adapters import tables as t
+from activation.delivery import Delivery, DispatchReport, Failure
 from activation.notifications import subscribers
 
 if TYPE_CHECKING:
@@ -34,41 +34,6 @@ if TYPE_CHECKING:
 STATES = ("pending", "delivered", "dead")
 _d = t.deliveries
 _o = t.outbox
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One event for one receiver, and how its delivery is going."""
-
-    event_id: str  # also the Idempotency-Key the receiver sees
-    receiver: str
-    municipality: str
-    channel: str
-    kind: str
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None = None
-    delivered_at: datetime | None = None
-    payload: dict[str, Any] | None = None  # only on claimed deliveries
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A failed try: the error, and when to try again (None: it is a dead letter now)."""
-
-    event_id: str
-    receiver: str
-    error: str
-    next_attempt_at: datetime | None
-
-
-@dataclass(frozen=True)
-class DispatchReport:
-    """How many outbox events were fanned out, into how many deliveries."""
-
-    events: int = 0
-    deliveries: int = 0
 
 
 def _insert(conn: Connection, table: Any) -> Any:
@@ -110,7 +75,7 @@ _COLUMNS = (
 
 
 class Outbox:
-    """Deliveries of the outbox on a SQLAlchemy engine (SQLite or PostgreSQL)."""
+    """The DeliveryQueue of activation.delivery on a SQLAlchemy engine (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine

@@ -155,8 +155,8 @@ start() {
   launch server "$PYTHON" -m prefect server start --host 127.0.0.1 --port "$PREFECT_PORT"
   wait_healthy
   # The project's database: Alembic migrations, then the rules are checked.
-  "$PYTHON" -m activation.cli init
-  "$PYTHON" -m activation.cli deploy --pool "$POOL" --interval "$INTERVAL" --sweep-interval "$SWEEP_INTERVAL" \
+  "$PYTHON" -m cli init
+  "$PYTHON" -m cli deploy --pool "$POOL" --interval "$INTERVAL" --sweep-interval "$SWEEP_INTERVAL" \
     --stage-interval "$STAGE_INTERVAL" --flow-limit "$FLOW_LIMIT"
   local k
   for k in $(seq 1 "$WORKERS"); do
@@ -164,7 +164,7 @@ start() {
       --limit "$WORKER_LIMIT"
   done
   if [ "$WEB" = "1" ]; then
-    launch web "$PYTHON" -m activation.cli serve --no-flows --port "$PREFECT_PORT" --host "$WEB_HOST" \
+    launch web "$PYTHON" -m cli serve --no-flows --port "$PREFECT_PORT" --host "$WEB_HOST" \
       --web-port "$WEB_PORT"
   fi
   say "running; stop with: $0 stop   (RUN_DIR=$RUN_DIR)"

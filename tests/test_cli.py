@@ -27,7 +27,7 @@ def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subpro
         }
     )
     return subprocess.run(
-        [sys.executable, "-m", "activation.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=tmp_path,
         env=full_env,
         capture_output=True,

@@ -130,7 +130,7 @@ def test_the_production_script_runs_intake_on_two_workers_until_the_todos_appear
             # The project's database was migrated by the script; applications are recorded as usual.
             cli_env = {**env, "ACTIVATION_DATABASE_URL": project_url}
             applied = subprocess.run(
-                [sys.executable, "-m", "activation.cli", "apply", "vaxjo", "ext-prod-1", "--json"],
+                [sys.executable, "-m", "cli", "apply", "vaxjo", "ext-prod-1", "--json"],
                 cwd=tmp_path,
                 env=cli_env,
                 capture_output=True,

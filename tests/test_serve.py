@@ -36,7 +36,7 @@ def test_serve_runs_the_flows_on_a_schedule_until_the_first_meeting_todo_appears
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "activation.cli", *args],
+            [sys.executable, "-m", "cli", *args],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -50,7 +50,7 @@ def test_serve_runs_the_flows_on_a_schedule_until_the_first_meeting_todo_appears
         [
             sys.executable,
             "-m",
-            "activation.cli",
+            "cli",
             "serve",
             "--interval",
             "5",

@@ -1,0 +1,199 @@
+"""Record applications and work to-dos: `apply`, `todos`, `deadlines`, `complete`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from activation.config import CadenceRule
+from cli.common import (
+    CaseOpt,
+    JsonOpt,
+    LimitOpt,
+    MunicipalityOpt,
+    NowOpt,
+    UserError,
+    app,
+    console,
+    emit_json,
+    known_municipality,
+    local_time,
+    parse_time,
+    plain,
+    runtime,
+)
+
+
+@app.command()
+def apply(
+    municipality: Annotated[str, typer.Argument(help="Municipality code, e.g. karlskrona.")],
+    citizen_ref: Annotated[str, typer.Argument(help="The municipality's external citizen reference (never logged).")],
+    team: Annotated[str | None, typer.Option(help="Team (default: the municipality's default team).")] = None,
+    caseworker: Annotated[str | None, typer.Option(help="Responsible caseworker, if already known.")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Target group, e.g. activity_ready (default: the municipality's).")
+    ] = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an application; recording it twice opens one case."""
+    from activation import services
+
+    rt = runtime()
+    tz = rt.rules.municipality(municipality).timezone
+    received = parse_time(now, tz)
+    result = services.record_application(
+        rt.store, rt.rules, municipality, citizen_ref, received, team, caseworker, group=group
+    )
+    if as_json:
+        emit_json({**asdict(result), "received_at": received.isoformat()})
+        return
+    verb = "Opened case" if result.created else "Already recorded: case"
+    console.print(f"{verb} [bold]{result.case_id}[/] in {result.municipality} (received {local_time(received, tz)}).")
+    console.print(
+        "The first-meeting to-do is created by the intake flow: run `activation tick` (or `activation serve`)."
+    )
+
+
+@app.command()
+def todos(
+    case: CaseOpt = None,
+    assignee: Annotated[str | None, typer.Option(help="Only this assignee, e.g. a caseworker or queue:<team>.")] = None,
+    municipality: MunicipalityOpt = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only open to-dos past their due time.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Include completed to-dos.")] = False,
+    limit: LimitOpt = 200,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List caseworker to-dos, soonest due first."""
+    from activation.ports import TodoFilter
+
+    at = parse_time(now)
+    rt = known_municipality(municipality)
+    query = TodoFilter(
+        case_id=case,
+        assignee=assignee,
+        municipality=municipality.lower() if municipality else None,
+        status=None if all_ else "open",
+        overdue_at=at if overdue else None,
+        limit=limit,
+    )
+    with rt.store.transaction() as tx:
+        found = tx.list_todos(query)
+    if as_json:
+        emit_json([{**plain(x), "overdue": x.overdue(at)} for x in found])
+        return
+    if not found:
+        console.print("No to-dos match.")
+        return
+    table = Table(title=f"To-dos ({len(found)})")
+    for col in ("to-do", "case", "what", "assignee", "due", "status", "outcomes"):
+        table.add_column(col, overflow="fold")
+    for x in found:
+        tz = rt.rules.municipality(x.municipality).timezone
+        due = local_time(x.due_at, tz)
+        if x.status != "open":
+            status = x.status
+        elif x.paused_since:
+            status = "[yellow]paused[/]"
+        else:
+            status = "[red]overdue[/]" if x.overdue(at) else "open"
+        table.add_row(
+            x.id,
+            x.case_id,
+            x.title,
+            x.assignee,
+            due,
+            status if x.status == "open" else f"{x.status}: {x.outcome}",
+            ", ".join(x.outcomes),
+        )
+    console.print(table)
+
+
+@app.command()
+def deadlines(
+    case: CaseOpt = None,
+    municipality: MunicipalityOpt = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only those past due (and not paused).")] = False,
+    obligations: Annotated[
+        bool, typer.Option("--obligations", help="Only meeting and offer obligations (passive periods).")
+    ] = False,
+    limit: LimitOpt = 200,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List open deadlines: to-dos' and the target group's meeting and offer obligations."""
+    at = parse_time(now)
+    rt = known_municipality(municipality)
+    with rt.store.transaction() as tx:
+        found = tx.list_deadlines(
+            case, municipality.lower() if municipality else None, at if overdue else None, obligations, limit
+        )
+    for d in found:
+        d["overdue"] = d["paused_since"] is None and d["due_at"] < at
+        rule = rt.rules.municipality(d["municipality"]).rule(d["rule_key"])
+        d["label"] = rule.label if isinstance(rule, CadenceRule) else None
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        console.print("No open deadlines match.")
+        return
+    table = Table(title=f"Open deadlines ({len(found)})")
+    for col in ("deadline", "case", "what", "due", "status"):
+        table.add_column(col, overflow="fold")
+    for d in found:
+        tz = rt.rules.municipality(d["municipality"]).timezone
+        what = d.get("label") or f"to-do {d['todo_id']} ({d['rule_key']})"
+        status = "[yellow]paused[/]" if d["paused_since"] else ("[red]overdue[/]" if d["overdue"] else "open")
+        table.add_row(d["id"], d["case_id"], what, local_time(d["due_at"], tz), status)
+    console.print(table)
+
+
+@app.command()
+def complete(
+    todo_id: Annotated[str, typer.Argument(help="The to-do id, e.g. c-7k2m9qxa.0.")],
+    outcome: Annotated[str, typer.Argument(help="One of the outcomes the to-do accepts, e.g. held or no_show.")],
+    by: Annotated[str, typer.Option(help="Who completes it (caseworker id).")] = "caseworker",
+    data: Annotated[
+        str | None,
+        typer.Option(help="The form the outcome needs, as JSON or @file.json (assessment, plan, follow-up, exit)."),
+    ] = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Complete a to-do with an outcome (and its form); its reminders and escalations stop."""
+    from activation import services
+
+    at = parse_time(now)
+    rt = runtime()
+    done = services.complete_todo(rt.store, todo_id, outcome, at, by, _read_data(data), rt.rules)
+    deadline = "met" if done.completed_at and done.completed_at <= done.due_at else "missed"
+    if as_json:
+        emit_json({**plain(done), "deadline": deadline})
+        return
+    console.print(
+        f"Completed {done.id} ({done.title}) as [bold]{done.outcome}[/]; deadline {deadline}."
+        " The next to-do is created by the next `activation tick`."
+    )
+
+
+def _read_data(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        raw = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+        value = json.loads(raw)
+    except OSError as exc:
+        raise UserError(f"cannot read {text[1:]}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--data is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if not isinstance(value, dict):
+        raise UserError('--data must be a JSON object, e.g. \'{"ladder_step": "day_activity"}\'')
+    return value

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from activation.lifecycle import MAX_STEP_FAILURES, AlarmState, closing_status, firing_state
@@ -24,7 +24,7 @@ from activation.model import (
     TodoView,
 )
 from activation.obligations import CaseEvent, CaseObligations, ObligationChanges
-from activation.ports import TodoFilter
+from activation.ports import Store, TodoFilter, Transaction
 
 
 @dataclass
@@ -50,7 +50,7 @@ class FakeStore:
         self.state = _State()
 
     @contextmanager
-    def transaction(self) -> Iterator[FakeTransaction]:
+    def transaction(self) -> Iterator[Transaction]:
         saved = copy.deepcopy(self.state)
         try:
             yield FakeTransaction(self.state)
@@ -60,7 +60,7 @@ class FakeStore:
 
 
 class FakeTransaction:
-    def __init__(self, state: _State):
+    def __init__(self, state: _State) -> None:
         self.s = state
 
     def add_case(self, case: Case, received_at: datetime) -> tuple[str, bool]:
@@ -293,6 +293,8 @@ class FakeTransaction:
 
     def revise_deadlines(self, revisions: Sequence[DeadlineRevision], now: datetime) -> None:
         for r in revisions:
+            # Only a suspension leaves due_after empty; a revision always moves the deadline somewhere.
+            assert r.due_after is not None, r
             deadline = self.s.deadlines[r.deadline_id]
             deadline.update(due_at=r.due_after, revision=r.revision, paused_since=None)
             if r.deadline_id in self.s.todos:
@@ -313,9 +315,45 @@ class FakeTransaction:
         for letter_id, body, _attachment in rendered:
             self.s.letters[letter_id]["body"] = body
 
-    def add_letters(self, letters: Sequence[Any], now: datetime) -> None:
+    def add_letters(self, letters: Sequence[LetterRequest], now: datetime) -> None:
         for letter in letters:
             self.s.letters.setdefault(letter.id, {"id": letter.id, "letter": letter, "body": None})
+
+    # The read models, rule versions and caseworker continuity are not faked: their use cases are
+    # tested against SQLite, and a fake that guessed their behaviour would test nothing.
+    def list_deadlines(
+        self,
+        case_id: str | None = None,
+        municipality: str | None = None,
+        overdue_at: datetime | None = None,
+        obligations_only: bool = False,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        raise NotImplementedError("FakeStore: list_deadlines is tested on SQLite")
+
+    def open_deadlines_of_rules(self, municipality: str, rule_keys: Sequence[str]) -> list[dict[str, Any]]:
+        raise NotImplementedError("FakeStore: open_deadlines_of_rules is tested on SQLite")
+
+    def record_rule_change(self, change: dict[str, Any]) -> None:
+        raise NotImplementedError("FakeStore: record_rule_change is tested on SQLite")
+
+    def rule_changes(self, municipality: str) -> list[dict[str, Any]]:
+        raise NotImplementedError("FakeStore: rule_changes is tested on SQLite")
+
+    def case_detail(self, case_id: str) -> dict[str, Any] | None:
+        raise NotImplementedError("FakeStore: case_detail is tested on SQLite")
+
+    def assign_caseworker(self, case_: Case, caseworker: str, now: datetime, by: str) -> int:
+        raise NotImplementedError("FakeStore: assign_caseworker is tested on SQLite")
+
+    def caseworker_changes(self, case_id: str) -> list[datetime]:
+        raise NotImplementedError("FakeStore: caseworker_changes is tested on SQLite")
+
+    def add_alert(self, alert_id: str, case_: Case, role: str, rule_key: str, now: datetime) -> None:
+        raise NotImplementedError("FakeStore: add_alert is tested on SQLite")
+
+    def occupancy(self, municipality: str, on: date) -> dict[str, int]:
+        raise NotImplementedError("FakeStore: occupancy is tested on SQLite")
 
 
 def _fired(row: dict[str, Any]) -> FiredAlarm:
@@ -323,3 +361,7 @@ def _fired(row: dict[str, Any]) -> FiredAlarm:
     return FiredAlarm(
         a.id, a.case_id, a.kind, a.step, a.notify_role, a.recipient, a.fires_at, a.deadline_due_at, row["rule_key"]
     )
+
+
+# The fake keeps to the port: mypy fails here if a Transaction method is missing or mistyped.
+_: Store = FakeStore()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-ASSESSMENT = {"capacity_band": "26-50", "barriers": ["mental_health", "housing"], "health": "synthetic"}
-PLAN = {
+ASSESSMENT: dict[str, Any] = {"capacity_band": "26-50", "barriers": ["mental_health", "housing"], "health": "synthetic"}
+PLAN: dict[str, Any] = {
     "goal": "Work 20 hours a week in retail",
     "sub_goals": ["Stable daily routine"],
     "activities": [
@@ -14,15 +14,15 @@ PLAN = {
     "follow_up_on": "2027-01-15",
     "signed_on": "2026-11-16",
 }
-PLACEMENT = {
+PLACEMENT: dict[str, Any] = {
     "intervention": "internship",
     "provider": "Synthetic Shop ApS",
     "starts_on": "2026-12-01",
     "ends_on": "2027-02-26",
     "hours_per_week": 20,
 }
-FOLLOW_UP = {"ladder_step": "day_activity", "life_mastery": {"wellbeing": 6}}
-EXIT = {"reason": "job"}
+FOLLOW_UP: dict[str, Any] = {"ladder_step": "day_activity", "life_mastery": {"wellbeing": 6}}
+EXIT: dict[str, Any] = {"reason": "job"}
 
 BY_OUTCOME: dict[str, dict[str, Any]] = {
     "completed": ASSESSMENT,

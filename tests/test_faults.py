@@ -13,16 +13,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from activation import runtime, services
 from activation.adapters import tables as t
 from activation.adapters.db import make_engine
 from activation.adapters.sql import SqlStore
+from activation.obligations import ObligationChanges
 from activation.ports import TodoFilter
 from bench.sweep import Database, seed
 from tests.conftest import PG_ENV, at, pg_schema
@@ -57,8 +58,8 @@ print(report.fired_escalations, flush=True)
 """
 
 
-def _counts(engine: object) -> tuple[int, int, int]:
-    with engine.connect() as conn:  # type: ignore[attr-defined]
+def _counts(engine: Engine) -> tuple[int, int, int]:
+    with engine.connect() as conn:
         fired = conn.execute(select(func.count()).select_from(t.alarms).where(t.alarms.c.state == "fired")).scalar()
         notified = conn.execute(select(func.count()).select_from(t.notifications)).scalar()
         outbox = conn.execute(select(func.count()).select_from(t.outbox)).scalar()
@@ -160,7 +161,7 @@ def test_a_connection_dropped_during_the_intake_flow_writes_nothing_and_the_retr
     seen_between: list[int] = []
     calls = {"n": 0}
 
-    def drop_once(self: SqlTransaction, *args: object, **kwargs: object) -> None:
+    def drop_once(self: SqlTransaction, changes: ObligationChanges, run_starts: dict[str, datetime | None]) -> None:
         calls["n"] += 1
         if calls["n"] == 1:
             # The server ends this very connection after the to-dos were written in this transaction.
@@ -168,16 +169,16 @@ def test_a_connection_dropped_during_the_intake_flow_writes_nothing_and_the_retr
         else:
             with rt.engine.connect() as other:  # what anyone else sees while the retry runs
                 seen_between.append(int(other.execute(select(func.count()).select_from(t.todos)).scalar() or 0))
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        original(self, changes, run_starts)
 
     monkeypatch.setattr(SqlTransaction, "save_obligations", drop_once)
 
     async def run_intake() -> tuple[bool, dict[str, int]]:
         state = await intake(now=NOW, return_state=True)
+        flow_run_id = state.state_details.flow_run_id
+        assert flow_run_id is not None  # the state of a flow run names its run
         async with get_client() as client:
-            runs = await client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
-            )
+            runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
         return state.is_completed(), {r.name: r.run_count for r in runs}
 
     with prefect_test_harness(server_startup_timeout=180):

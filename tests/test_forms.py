@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import forms
+from activation.config import RuleBook
 
 CONTEXT = {
     "case_id": "c-abcd2345",
@@ -76,7 +79,7 @@ def test_the_plan_letter_tells_the_citizen_each_activitys_end_date(language: str
     assert expected in letter
 
 
-def test_signing_the_plan_queues_the_plan_letter_with_the_plan_as_its_content(rules) -> None:  # type: ignore[no-untyped-def]
+def test_signing_the_plan_queues_the_plan_letter_with_the_plan_as_its_content(rules: RuleBook) -> None:
     from activation import services
     from activation.ports import TodoFilter
     from tests.conftest import at
@@ -113,7 +116,7 @@ def test_signing_the_plan_queues_the_plan_letter_with_the_plan_as_its_content(ru
         ("exit_summary", {"reason": "job"}),
     ],
 )
-def test_every_journey_letter_renders_in_every_language(form: str, record: dict, language: str) -> None:  # type: ignore[type-arg]
+def test_every_journey_letter_renders_in_every_language(form: str, record: dict[str, Any], language: str) -> None:
     context = {
         "case_id": "c-abcd2345",
         "municipality": "Växjö kommun",

@@ -8,11 +8,12 @@ from activation import services
 from activation.adapters.sql import SqlStore
 from activation.config import RuleBook
 from activation.errors import InputError
+from activation.model import TodoView
 from activation.ports import TodoFilter
 from tests.conftest import at
 
 
-def _kinds(store: SqlStore, case_id: str) -> dict[str, object]:
+def _kinds(store: SqlStore, case_id: str) -> dict[str, TodoView]:
     with store.transaction() as tx:
         return {x.kind: x for x in tx.list_todos(TodoFilter(case_id=case_id))}
 
@@ -32,7 +33,7 @@ def test_consent_comes_first_and_the_certificate_request_follows_with_its_own_de
     todos = _kinds(store, case_id)
     assert set(todos) == {"first_meeting", "health_certificate"}  # the journey's own to-do is untouched
     certificate = todos["health_certificate"]
-    assert certificate.due_at == at("2026-12-17 10:00")  # type: ignore[attr-defined]  # 4 weeks of waiting
+    assert certificate.due_at == at("2026-12-17 10:00")  # 4 weeks of waiting
     # The doctor is slow: the team lead hears of it 2 working days after the deadline.
     fired = services.sweep(store, at("2026-12-21 11:00")).fired
     assert [

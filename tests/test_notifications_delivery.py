@@ -166,7 +166,7 @@ def add_events(
     engine: Engine, count: int, kind: str = "escalation", municipality: str = "karlskrona", prefix: str = "a"
 ) -> list[str]:
     """Write outbox events as the store does (see SqlTransaction._add_to_outbox); return their ids."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(count):
         event_id = f"{kind}:{prefix}{i}"
         case_id = f"c-{prefix}{i:07d}"
@@ -530,7 +530,9 @@ class SmtpSink:
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
                 self.wfile.write(b"220 sink ESMTP\r\n")
-                sender, recipients, lines, in_data = "", [], [], False
+                sender, in_data = "", False
+                recipients: list[str] = []
+                lines: list[bytes] = []
                 for raw in self.rfile:
                     if in_data:
                         if raw in (b".\r\n", b".\n"):

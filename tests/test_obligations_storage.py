@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 
 from activation import pauses, services
@@ -10,10 +12,10 @@ from activation.adapters.sql import SqlStore
 from activation.config import RuleBook
 from activation.ports import TodoFilter
 from tests.conftest import COPENHAGEN, at
-from tests.forms_filled import filled
+from tests.forms_filled import ASSESSMENT, filled
 
 
-def dk(text: str):  # type: ignore[no-untyped-def]
+def dk(text: str) -> datetime:
     return at(text, COPENHAGEN)
 
 
@@ -76,7 +78,7 @@ def test_an_assessment_changing_the_group_is_stored_with_its_form_and_restarts_t
     services.advance_cases(store, rules, dk("2026-11-02 10:00"))
     for moment, outcome, data in (
         ("2026-11-05 10:00", "held", None),
-        ("2026-11-12 10:00", "completed", {**filled("completed"), "group": "job_ready"}),  # type: ignore[dict-item]
+        ("2026-11-12 10:00", "completed", {**ASSESSMENT, "group": "job_ready"}),
     ):
         with store.transaction() as tx:
             [todo] = tx.list_todos(TodoFilter(case_id=case_id))

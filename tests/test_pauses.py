@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from activation import pauses, services
 from activation.config import RuleBook
 from activation.errors import InputError
+from activation.model import DeadlineRevision
 from activation.ports import TodoFilter
 from tests.conftest import COPENHAGEN, at
 from tests.fakes import FakeStore
@@ -25,7 +27,7 @@ def _karlskrona_case(store: FakeStore, rules: RuleBook, ref: str = "ext-1") -> t
     return case_id, todo.id
 
 
-def _of(revisions: list, deadline_id: str):  # type: ignore[no-untyped-def]
+def _of(revisions: Sequence[DeadlineRevision], deadline_id: str) -> DeadlineRevision:
     """Return the revision of one deadline (a pause also moves the case's meeting and offer obligations)."""
     [found] = [r for r in revisions if r.deadline_id == deadline_id]
     return found
@@ -36,7 +38,7 @@ def _fired_between(
 ) -> list[tuple[str, datetime]]:
     from datetime import timedelta
 
-    fired = []
+    fired: list[tuple[str, datetime]] = []
     now = start
     while now <= end:
         fired += [(a.id, now) for a in services.sweep(store, now).fired]
@@ -55,7 +57,9 @@ def test_a_sickness_pause_with_a_known_end_moves_the_deadline_by_the_time_that_w
     assert (revision.due_before, revision.due_after) == (at("2026-11-19 10:00"), at("2026-11-24 10:00"))
     assert "sickness" in revision.reason and "resumed with the 24.0 hours that were left" in revision.reason
     with store.transaction() as tx:
-        assert tx.todo(todo_id).due_at == at("2026-11-24 10:00")  # type: ignore[union-attr]
+        todo = tx.todo(todo_id)
+        assert todo is not None
+        assert todo.due_at == at("2026-11-24 10:00")
     # Nothing of the old ladder fires; the new one counts from the new due time.
     fired = _fired_between(store, at("2026-11-18 10:30"), at("2026-11-24 12:00"))
     assert [(alarm_id.split(":")[1], moment) for alarm_id, moment in fired] == [
@@ -84,7 +88,9 @@ def test_an_open_ended_pause_stops_the_clock_until_it_ends_then_the_time_left_co
     revision = _of(ended.revisions, todo_id)
     assert revision.due_after == at("2026-12-02 16:30")
     with store.transaction() as tx:
-        assert tx.todo(todo_id).due_at == at("2026-12-02 16:30")  # type: ignore[union-attr]
+        todo = tx.todo(todo_id)
+        assert todo is not None
+        assert todo.due_at == at("2026-12-02 16:30")
     escalations = [a for a, _ in _fired_between(store, at("2026-12-01 09:05"), at("2026-12-03 10:00")) if ":e" in a]
     assert escalations == [f"{todo_id}@3:e1"]  # revision 2 stopped the clock, revision 3 restarted it
 

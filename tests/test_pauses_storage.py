@@ -36,7 +36,7 @@ def test_a_stopped_clock_suspends_alarms_and_resuming_writes_new_ones_and_the_hi
     assert services.sweep(store, at("2026-11-30 12:00")).total == 0
     pauses.end_pause(store, rules, stopped.pause.id, at("2026-12-01 09:00"), at("2026-12-01 09:05"))
     with store.engine.connect() as conn:
-        states = dict(conn.execute(select(t.alarms.c.id, t.alarms.c.state)).all())
+        states: dict[str, str] = dict(conn.execute(select(t.alarms.c.id, t.alarms.c.state)).tuples().all())
         history = conn.execute(
             select(t.deadline_changes.c.revision, t.deadline_changes.c.due_before, t.deadline_changes.c.due_after)
             .where(t.deadline_changes.c.deadline_id == todo_id)
@@ -62,5 +62,7 @@ def test_a_pause_with_a_known_end_moves_the_todo_at_once(store: SqlStore, rules:
         store, rules, case_id, "maternity_leave", at("2026-11-18 10:00"), at("2026-11-23 10:00"), at("2026-11-18 10:30")
     )
     with store.transaction() as tx:
-        assert tx.todo(todo_id).due_at == at("2026-11-24 10:00")  # type: ignore[union-attr]
+        todo = tx.todo(todo_id)
+        assert todo is not None
+        assert todo.due_at == at("2026-11-24 10:00")
         assert [p.basis for p in tx.pauses(case_id)] == ["maternity_leave"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import pytest
 
@@ -10,25 +11,28 @@ from activation import services
 from activation.adapters.sql import SqlStore
 from activation.config import RuleBook
 from activation.errors import InputError
+from activation.model import TodoView
 from activation.ports import TodoFilter
 from tests.conftest import at
 from tests.forms_filled import PLACEMENT, PLAN, filled
 
 
-def _open_todo(store: SqlStore, case_id: str):  # type: ignore[no-untyped-def]
+def _open_todo(store: SqlStore, case_id: str) -> TodoView:
     with store.transaction() as tx:
         [todo] = [x for x in tx.list_todos(TodoFilter(case_id=case_id)) if not x.side]
     return todo
 
 
-def _walk(store: SqlStore, rules: RuleBook, case_id: str, moves: list) -> None:  # type: ignore[type-arg]
+def _walk(
+    store: SqlStore, rules: RuleBook, case_id: str, moves: list[tuple[datetime, str, dict[str, Any] | None]]
+) -> None:
     for moment, outcome, data in moves:
         todo = _open_todo(store, case_id)
         services.complete_todo(store, todo.id, outcome, moment, data=data or filled(outcome), rules=rules)
         services.advance_cases(store, rules, moment)
 
 
-def _to_placement(store: SqlStore, rules: RuleBook, plan: dict, municipality: str = "linkoping") -> str:  # type: ignore[type-arg]
+def _to_placement(store: SqlStore, rules: RuleBook, plan: dict[str, Any], municipality: str = "linkoping") -> str:
     case_id = services.record_application(store, rules, municipality, "se-1", at("2026-11-02 10:00")).case_id
     services.advance_cases(store, rules, at("2026-11-02 10:00"))
     _walk(

@@ -49,7 +49,7 @@ class Journey:
                 .where(t.deadlines.c.case_id == self.case_id, t.deadlines.c.rule_key == rule_key)
                 .order_by(t.deadlines.c.started_at)
             ).all()
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
 
 def dk(text: str) -> datetime:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from activation import config, services
 from activation.config import RuleBook
+from activation.model import TodoView
 from activation.ports import FixedClock, TodoFilter
 from tests.conftest import at
 from tests.fakes import FakeStore
@@ -14,9 +16,9 @@ from tests.fakes import FakeStore
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _todos(store: FakeStore, **kw: object) -> list:
+def _todos(store: FakeStore, **kw: Any) -> list[TodoView]:
     with store.transaction() as tx:
-        return tx.list_todos(TodoFilter(**kw))  # type: ignore[arg-type]
+        return tx.list_todos(TodoFilter(**kw))
 
 
 def _escalations(store: FakeStore) -> list[tuple[str, str]]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from activation import services
 from activation.adapters import tables as t
 from activation.adapters.sql import SqlStore
 from activation.config import RuleBook
+from activation.model import SweepReport, TodoView
 from activation.ports import TodoFilter
 from tests.conftest import COPENHAGEN, at
 
@@ -19,15 +21,15 @@ FRIDAY_15 = at("2026-11-20 15:00")  # Karlskrona, Europe/Stockholm
 MONDAY_CLOSING = at("2026-11-23 16:30")
 
 
-def _open_karlskrona_case(store: SqlStore, rules: RuleBook, ref: str = "ext-1", **kw: object) -> str:
-    recorded = services.record_application(store, rules, "karlskrona", ref, FRIDAY_15, **kw)  # type: ignore[arg-type]
+def _open_karlskrona_case(store: SqlStore, rules: RuleBook, ref: str = "ext-1", caseworker: str | None = None) -> str:
+    recorded = services.record_application(store, rules, "karlskrona", ref, FRIDAY_15, caseworker=caseworker)
     services.advance_cases(store, rules, FRIDAY_15)
     return recorded.case_id
 
 
-def _todos(store: SqlStore, **kw: object) -> list:
+def _todos(store: SqlStore, **kw: Any) -> list[TodoView]:
     with store.transaction() as tx:
-        return tx.list_todos(TodoFilter(**kw))  # type: ignore[arg-type]
+        return tx.list_todos(TodoFilter(**kw))
 
 
 # These tests are about to-do deadlines; the obligation periods (rule keys "<group>.<cadence>")
@@ -49,7 +51,7 @@ def _notifications(store: SqlStore) -> list[tuple[str, str, int, str]]:
 
 def _alarm_states(store: SqlStore) -> dict[str, str]:
     with store.engine.connect() as conn:
-        return dict(conn.execute(select(t.alarms.c.id, t.alarms.c.state).where(TODO_ALARMS)).all())
+        return dict(conn.execute(select(t.alarms.c.id, t.alarms.c.state).where(TODO_ALARMS)).tuples().all())
 
 
 def test_an_application_recorded_twice_opens_one_case(store: SqlStore, rules: RuleBook) -> None:
@@ -228,6 +230,7 @@ def test_a_danish_application_is_counted_on_the_danish_calendar(store: SqlStore,
     [todo] = _todos(store)
     # Allerød: 4 weeks -> Tuesday 29 Dec 10:00, an open day between Christmas and New Year.
     assert todo.due_at == at("2026-12-29 10:00", COPENHAGEN)
+    assert todo.config_version is not None
     assert todo.config_version.startswith("allerod-2026.1+")
 
 
@@ -248,13 +251,13 @@ def test_concurrent_sweeps_fire_every_alarm_exactly_once(store: SqlStore, rules:
         services.record_application(store, rules, "karlskrona", f"ext-{i}", FRIDAY_15)
     services.advance_cases(store, rules, FRIDAY_15, limit=1000)
 
-    def three_sweeps_at_once(now: object) -> list[services.SweepReport]:
-        reports: list[services.SweepReport] = []
+    def three_sweeps_at_once(now: datetime) -> list[SweepReport]:
+        reports: list[SweepReport] = []
         errors: list[BaseException] = []
 
         def run() -> None:
             try:
-                reports.append(services.sweep(store, now, batch=7))  # type: ignore[arg-type]
+                reports.append(services.sweep(store, now, batch=7))
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 

@@ -285,7 +285,7 @@ def test_dates_far_outside_the_present_are_refused_before_anything_is_written(we
     # A placement ending in year 9999 once passed validation and overflowed the calendar arithmetic.
     case_id = _case_for(web, "ref-dates")
     api = Api(web, "caseworker")
-    plan = {**PLAN, "activities": [{**PLAN["activities"][0], "ends_on": "9999-12-31"}]}  # type: ignore[index]
+    plan = {**PLAN, "activities": [{**PLAN["activities"][0], "ends_on": "9999-12-31"}]}
     for todo, outcome, data in (("0", "held", None), ("1", "completed", ASSESSMENT)):
         api.post(f"/todos/{case_id}.{todo}/complete", {"outcome": outcome, "data": data})
     bad_plan = api.post(f"/todos/{case_id}.2/complete", {"outcome": "signed", "data": plan})

@@ -43,7 +43,7 @@ def _prefect(handler_runs: list[dict[str, object]]) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
-FAILED_RUN = {
+FAILED_RUN: dict[str, object] = {
     "id": RUN_ID,
     "name": "deadline sweep 2026-11-23 08:55:00",
     "flow_id": "f-1",
@@ -81,7 +81,7 @@ def _seed(web: Web) -> dict[str, str]:
 
 def test_the_operations_page_shows_the_backlog_parked_steps_and_failed_runs(web: Web) -> None:
     _seed(web)
-    web.app.state.prefect_transport = _prefect([FAILED_RUN])  # type: ignore[attr-defined]
+    web.app.state.prefect_transport = _prefect([FAILED_RUN])
     web.clock.current = at("2026-12-10 09:00")  # reminders and escalations have come due, unswept
     page = web.client("operations").get("/operations")
     assert page.status_code == 200
@@ -96,7 +96,7 @@ def test_the_operations_page_shows_the_backlog_parked_steps_and_failed_runs(web:
 
 def test_the_operations_page_holds_no_citizen_reference_caseworker_or_case_id(web: Web) -> None:
     personal = _seed(web)
-    web.app.state.prefect_transport = _prefect([FAILED_RUN])  # type: ignore[attr-defined]
+    web.app.state.prefect_transport = _prefect([FAILED_RUN])
     web.clock.current = at("2026-12-10 09:00")
     text = web.client("operations").get("/operations").text
     leaked = [value for value in personal.values() if value in text]

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from activation.access import User
@@ -34,14 +35,14 @@ class Web:
     rt: Runtime
     clock: FixedClock
     settings: WebSettings
-    app: object = field(init=False)
+    app: FastAPI = field(init=False)
 
     def __post_init__(self) -> None:
         self.app = create_app(self.settings)
 
     def client(self, who: str | None = None) -> TestClient:
         """Return a client (HTTPS, so Secure cookies travel), signed in as STAFF[who] if given."""
-        client = TestClient(self.app, base_url="https://testserver")  # type: ignore[arg-type]
+        client = TestClient(self.app, base_url="https://testserver")
         if who is not None:
             response = client.post(
                 "/sign-in", data={"username": STAFF[who].username, "password": PASSWORD}, follow_redirects=False

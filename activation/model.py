@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from activation.lifecycle import is_overdue
+from activation.lifecycle import closing_status, is_overdue
 
 
 @dataclass(frozen=True)
@@ -190,6 +190,13 @@ class TodoView:
     paused_since: datetime | None = None
     side: bool = False
     step_id: int = 0  # the journey step that created it
+    repeated: bool = False  # this answer repeats an earlier completion with the same outcome: nothing changed
+
+    def verdict(self) -> str | None:
+        """Return how the to-do's deadline closed (met or missed), or None while it is open."""
+        if self.completed_at is None:
+            return None
+        return closing_status(self.due_at, self.paused_since, self.completed_at).value
 
     def overdue(self, now: datetime) -> bool:
         """Tell whether the to-do is open past its due time (a paused clock is never overdue)."""

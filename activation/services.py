@@ -338,7 +338,8 @@ def complete_todo(
             raise NotFoundError(f"unknown to-do {todo_id!r}", {"todo_id": "unknown"})
         if todo.status != "open":
             if todo.outcome == outcome:
-                return todo  # the same completion twice (double click, retry) is not an error
+                # The same completion twice (double click, retry) is not an error; it changes nothing.
+                return replace(todo, repeated=True)
             problem = f"to-do {todo_id} is already {todo.status} with outcome {todo.outcome!r}"
             raise ConflictError(problem, {"outcome": problem})
         if outcome not in todo.outcomes:

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from activation.config import CadenceRule
+from activation.ports import TodoFilter
 from cli.common import (
     CaseOpt,
     JsonOpt,
@@ -168,20 +169,28 @@ def complete(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Complete a to-do with an outcome (and its form); its reminders and escalations stop."""
+    """Complete a to-do with an outcome (and its form) and move its case on, as the inbox and the API do."""
     from activation import services
 
     at = parse_time(now)
     rt = runtime()
-    done = services.complete_todo(rt.store, todo_id, outcome, at, by, _read_data(data), rt.rules)
-    deadline = "met" if done.completed_at and done.completed_at <= done.due_at else "missed"
+    done = services.complete_and_move_on(rt.store, rt.rules, todo_id, outcome, at, by, _read_data(data))
+    # The verdict the deadline was closed with (a to-do done while its clock is stopped is in time).
+    deadline = done.verdict()
     if as_json:
         emit_json({**plain(done), "deadline": deadline})
         return
-    console.print(
-        f"Completed {done.id} ({done.title}) as [bold]{done.outcome}[/]; deadline {deadline}."
-        " The next to-do is created by the next `activation tick`."
-    )
+    if done.repeated:
+        assert done.completed_at is not None
+        console.print(
+            f"{done.id} ({done.title}) was already completed as [bold]{done.outcome}[/] at"
+            f" {local_time(done.completed_at)}; nothing changed (deadline {deadline})."
+        )
+        return
+    with rt.store.transaction() as tx:
+        following = [x for x in tx.list_todos(TodoFilter(case_id=done.case_id)) if x.created_at >= at]
+    then = "; ".join(f"{x.id} {x.title}, due {local_time(x.due_at)}" for x in following) or "no new to-do"
+    console.print(f"Completed {done.id} ({done.title}) as [bold]{done.outcome}[/]; deadline {deadline}. Next: {then}.")
 
 
 def _read_data(text: str | None) -> dict[str, Any] | None:

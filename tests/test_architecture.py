@@ -10,7 +10,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ROOT / "activation"
 # The edge (the web application and the CLI included) imports the domain, never the other way round.
-FORBIDDEN = ("prefect", "httpx", "jinja2", "fastapi", "starlette", "typer", "flows", "tasks", "forms", "web", "cli")
+FORBIDDEN = (
+    "prefect",
+    "httpx",
+    "jinja2",
+    "fastapi",
+    "starlette",
+    "typer",
+    "flows",
+    "tasks",
+    "forms",
+    "web",
+    "cli",
+    "senders",
+)
 
 
 def _imports(path: Path) -> set[str]:

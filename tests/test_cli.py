@@ -114,7 +114,8 @@ def test_a_wrong_outcome_is_refused_with_the_accepted_ones(tmp_path: Path) -> No
     done = run(tmp_path, "complete", todo_id, "held", "--now", "2026-11-23T10:00", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["deadline"] == "met"
-    assert json.loads(run(tmp_path, "todos", "--json").stdout) == []
+    # The case moved on at once, as from the inbox: the assessment is the open to-do now.
+    assert [x["kind"] for x in json.loads(run(tmp_path, "todos", "--json").stdout)] == ["assessment"]
 
 
 def test_tick_dry_run_shows_what_would_happen_and_writes_nothing(tmp_path: Path) -> None:
@@ -214,3 +215,36 @@ def test_complete_takes_the_form_as_json_and_names_a_bad_field(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     shown = run(tmp_path, "case", "show", case_id)
     assert "capacity_band: 51-75" in shown.stdout
+
+
+def test_complete_while_the_clock_is_stopped_says_met_as_stored_and_moves_the_case_on(tmp_path: Path) -> None:
+    # Issue 9: the CLI judged `completed_at <= due_at` itself and said "missed" while the stored
+    # deadline said met; it also left the case for the next tick.
+    from sqlalchemy import select
+
+    from activation import config, pauses, services
+    from activation.adapters import tables as t
+    from activation.adapters.db import make_engine, migrate
+    from activation.adapters.sql import SqlStore
+    from tests.conftest import at
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    migrate(engine)
+    store, rules = SqlStore(engine), config.load()
+    case_id = services.record_application(store, rules, "karlskrona", "ext-1", at("2026-11-20 15:00")).case_id
+    services.advance_cases(store, rules, at("2026-11-20 15:00"))
+    pauses.record_pause(store, rules, case_id, "sickness", at("2026-11-21 09:00"), None, at("2026-11-21 09:00"))
+
+    done = run(tmp_path, "complete", f"{case_id}.0", "held", "--now", "2026-11-25T10:00")  # past the old due time
+
+    assert done.returncode == 0, done.stderr
+    assert "deadline met" in done.stdout and "Next:" in done.stdout and "holistic assessment" in done.stdout
+    with engine.connect() as conn:
+        stored = conn.execute(select(t.deadlines.c.status).where(t.deadlines.c.todo_id == f"{case_id}.0")).scalar_one()
+        kinds = conn.execute(select(t.todos.c.kind).where(t.todos.c.status == "open")).scalars().all()
+    engine.dispose()
+    assert stored == "met" and kinds == ["assessment"]
+    again = run(tmp_path, "complete", f"{case_id}.0", "held", "--now", "2026-11-25T10:05")
+    assert (
+        again.returncode == 0 and "was already completed as held" in again.stdout and "nothing changed" in again.stdout
+    )

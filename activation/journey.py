@@ -4,7 +4,10 @@ Each stage names the to-do it gives a caseworker, who gets it, the deadline key 
 (durations live in config/, per municipality) and, for each outcome the caseworker can record,
 where the case goes next. A transition may override the to-do and deadline of the stage it
 enters: a citizen who does not show up for the first meeting gets a *rebooking* to-do with its
-own deadline, while the case stays in the first-meeting stage.
+own deadline, while the case stays in the first-meeting stage. What an outcome's record does
+beyond being stored (pick the next deadline from the catalogue, start a placement, change the
+target group, stay out of the letter) is said here too: the use cases read it, never a stage's,
+outcome's or record's name.
 
 The Mermaid diagram in README.md is generated from this file (`activation journey --mermaid`);
 tests/test_journey.py fails when they differ.
@@ -28,6 +31,8 @@ class Todo:
     role: str = "caseworker"
     form: str | None = None  # letter or form rendered from forms/ when the to-do is created
     meeting: bool = False  # a meeting with the citizen: it can be booked, with an invitation and .ics
+    rebooking: bool = False  # a new try after the citizen did not show: the invitation says so
+    scheduled: bool = False  # held near its due date (the next follow-up, the wrap-up), not as soon as possible
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,13 @@ class Go:
     record: str | None = None  # what the caseworker must fill in (activation/records.py)
     also: tuple[Also, ...] = ()
     letter: str | None = None  # a letter to the citizen rendered from the record (forms/)
+    letter_omits: tuple[str, ...] = ()  # record fields the letter leaves out: internal choices
+    # A record field naming an intervention of the catalogue: its `due` times the next to-do instead
+    # of the stage's deadline (treatment must start within 14 days, SEL § 101).
+    catalogue_deadline: str | None = None
+    starts_placement: bool = False  # the record is a placement that starts: it takes a place, its length is checked
+    changes_group: bool = False  # the record may name a new target group (LAB § 96 stk. 4: its obligations start)
+    start_event: str | None = None  # what the next deadline says it counts from (default "<stage>: <outcome>")
 
 
 @dataclass(frozen=True)
@@ -72,12 +84,16 @@ class Stage:
 
 FIRST_MEETING = Todo("first_meeting", "Hold the first meeting", form="meeting_invitation", meeting=True)
 REBOOK_FIRST_MEETING = Todo(
-    "rebook_first_meeting", "Rebook the first meeting (citizen did not show)", form="meeting_invitation", meeting=True
+    "rebook_first_meeting",
+    "Rebook the first meeting (citizen did not show)",
+    form="meeting_invitation",
+    meeting=True,
+    rebooking=True,
 )
 
 # 003: company placements often end without a wrap-up with the company; plan it when the placement starts.
 WRAP_UP = Also(
-    Todo("placement_wrap_up", "Hold the wrap-up meeting with the employer or provider"),
+    Todo("placement_wrap_up", "Hold the wrap-up meeting with the employer or provider", scheduled=True),
     "placement_wrap_up",
     counted_from="ends_on",
 )
@@ -107,7 +123,14 @@ FOLLOWS: dict[tuple[str, str], Also] = {("health_consent", "given"): HEALTH_CERT
 STARTERS: dict[str, Also] = {"health_information": HEALTH_CONSENT, "coordinated_plan": COORDINATED_PLAN}
 
 JOURNEY: tuple[Stage, ...] = (
-    Stage("application", None, None, {"received": Go("first_meeting")}, automatic=True, obligations=False),
+    Stage(
+        "application",
+        None,
+        None,
+        {"received": Go("first_meeting", start_event="application received")},
+        automatic=True,
+        obligations=False,
+    ),
     Stage(
         "first_meeting",
         FIRST_MEETING,
@@ -122,13 +145,29 @@ JOURNEY: tuple[Stage, ...] = (
         "assessment",
         Todo("assessment", "Complete the holistic assessment"),
         "assessment",
-        {"completed": Go("plan", record="assessment", letter="assessment_letter"), "withdrawn": Go("closed")},
+        {
+            # The target group is the jobcentre's internal choice: the citizen's letter leaves it out.
+            "completed": Go(
+                "plan", record="assessment", letter="assessment_letter", letter_omits=("group",), changes_group=True
+            ),
+            "withdrawn": Go("closed"),
+        },
     ),
     Stage(
         "plan",
         Todo("plan", "Write and sign the individual plan with the citizen"),
         "plan",
-        {"signed": Go("placement", record="plan", letter="plan_letter"), "withdrawn": Go("closed")},
+        {
+            # The placement planned picks the start deadline; it is internal until the placement starts.
+            "signed": Go(
+                "placement",
+                record="plan",
+                letter="plan_letter",
+                letter_omits=("intervention",),
+                catalogue_deadline="intervention",
+            ),
+            "withdrawn": Go("closed"),
+        },
     ),
     Stage(
         "placement",
@@ -136,7 +175,12 @@ JOURNEY: tuple[Stage, ...] = (
         "placement_start",
         {
             "started": Go(
-                "follow_up", records=("offer",), record="placement", also=(WRAP_UP,), letter="placement_agreement"
+                "follow_up",
+                records=("offer",),
+                record="placement",
+                also=(WRAP_UP,),
+                letter="placement_agreement",
+                starts_placement=True,
             ),
             "not_started": Go("plan"),
             "withdrawn": Go("closed"),
@@ -144,7 +188,7 @@ JOURNEY: tuple[Stage, ...] = (
     ),
     Stage(
         "follow_up",
-        Todo("follow_up", "Hold the follow-up meeting", meeting=True),
+        Todo("follow_up", "Hold the follow-up meeting", meeting=True, scheduled=True),
         "follow_up",
         {
             "continue": Go("follow_up", records=("meeting",), record="follow_up", letter="follow_up_note"),
@@ -160,7 +204,7 @@ JOURNEY: tuple[Stage, ...] = (
     ),
     Stage(
         "after_exit_check",
-        Todo("after_exit_check", "Check on the citizen after exit"),
+        Todo("after_exit_check", "Check on the citizen after exit", scheduled=True),
         "after_exit_check",
         {"still_self_supporting": Go("closed"), "re_entered": Go("assessment")},
         obligations=False,
@@ -218,6 +262,11 @@ def deadline_keys() -> tuple[str, ...]:
 def meeting_kinds() -> frozenset[str]:
     """Return the to-do kinds that are meetings with the citizen (they can be booked)."""
     return frozenset(t.kind for t in todos() if t.meeting)
+
+
+def scheduled_kinds() -> frozenset[str]:
+    """Return the to-do kinds held near their due date (a follow-up), not as soon as possible."""
+    return frozenset(t.kind for t in todos() if t.scheduled)
 
 
 def todos() -> tuple[Todo, ...]:

@@ -98,9 +98,9 @@ def plan_progress(rules: RuleBook, case: Case, step: Step) -> Progress:
     go = journey.transition(step.from_stage, step.outcome)
     municipality = rules.municipality(case.municipality)
     data = step.data or {}
-    new_group = data.get("group")
+    new_group = data.get("group") if go.changes_group else None
     new_group = new_group if new_group and new_group != case.group and new_group in municipality.groups else None
-    placement = {**data, "municipality": case.municipality} if go.record == "placement" else None
+    placement = {**data, "municipality": case.municipality} if go.starts_placement else None
     also = tuple(_side_work(rules, case, step, extra, data) for extra in go.also)
     common = {
         "case_id": case.id,
@@ -110,10 +110,9 @@ def plan_progress(rules: RuleBook, case: Case, step: Step) -> Progress:
     }
     letters: list[LetterRequest] = []
     if go.letter and step.todo_id:
-        # A letter about what was just agreed (the signed plan), with the record as its content.
-        # The plan letter leaves out the planned intervention and the group: internal choices.
-        internal = ("group", "intervention") if go.record == "plan" else ("group",)
-        record = {k: v for k, v in data.items() if k not in internal}
+        # A letter about what was just agreed (the signed plan), with the record as its content
+        # less the internal choices the journey names (the target group, the planned intervention).
+        record = {k: v for k, v in data.items() if k not in go.letter_omits}
         if record.get("intervention") in municipality.interventions:
             record["intervention"] = municipality.interventions[record["intervention"]].name
         letter_id = f"{step.todo_id}:{go.letter}"
@@ -131,10 +130,10 @@ def plan_progress(rules: RuleBook, case: Case, step: Step) -> Progress:
             also=also,
             placement=placement,
         )
-    if go.record == "plan" and data.get("intervention"):
+    if go.catalogue_deadline and data.get(go.catalogue_deadline):
         # The placement must start within its own catalogue deadline (e.g. treatment: 14 days, SEL § 101).
-        rule_key = f"interventions.{data['intervention']}"
-    start_event = "application received" if step.from_stage == "application" else f"{step.from_stage}: {step.outcome}"
+        rule_key = f"interventions.{data[go.catalogue_deadline]}"
+    start_event = go.start_event or f"{step.from_stage}: {step.outcome}"
     work = _work(rules, case, step, f"{case.id}.{step.seq}", todo, target.name, tuple(target.outcomes), rule_key,
                  step.occurred_at, start_event, side=False)  # fmt: skip
     if todo.form:
@@ -149,7 +148,7 @@ def plan_progress(rules: RuleBook, case: Case, step: Step) -> Progress:
                     **common,
                     "caseworker": case.caseworker,
                     "meeting_by": work.deadline.due_at.isoformat(),
-                    "rebooking": todo.kind.startswith("rebook"),
+                    "rebooking": todo.rebooking,
                 },
             )
         )
@@ -388,7 +387,8 @@ def complete_and_move_on(
 def _checked_record(
     todo: TodoView, outcome: str, data: dict[str, Any] | None, rules: RuleBook | None
 ) -> dict[str, Any] | None:
-    record = journey.transition(todo.stage, outcome).record
+    go = journey.transition(todo.stage, outcome)
+    record = go.record
     if record is None:
         if data:
             raise InputError(f"outcome {outcome!r} of {todo.kind} records no form; leave the data out")
@@ -408,7 +408,7 @@ def _checked_record(
         if intervention and intervention not in municipality.interventions:
             problem = f"{intervention!r} is not in the catalogue; choose from {', '.join(municipality.interventions)}"
             raise InputError(f"{record}: intervention: {problem}", {"intervention": problem})
-        if record == "placement" and intervention:
+        if go.starts_placement and intervention:
             _check_length(municipality, intervention, stored)
     return stored
 

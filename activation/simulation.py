@@ -10,13 +10,15 @@ one calendar day at a time:
 * 13:00 (the caseworkers' working days: open days of the office calendar, the first
   ``days_per_week`` weekdays): each caseworker works their own open to-dos soonest due first, up
   to the day's capacity; every to-do worked takes one slot (a meeting or a sitting with the case).
-  Meetings on a cadence (follow-up, wrap-up, after-exit check) are not held before
-  ``book_ahead_days`` before they are due. Then the cases move on again.
+  To-dos the journey marks ``scheduled`` (follow-up, wrap-up, after-exit check) are not held
+  before ``book_ahead_days`` before they are due. Then the cases move on again.
 * 13:00 (before the work) and 23:00 (every day): the deadline sweep fires due reminders and
   escalations, so an alarm that fell due in the morning fires before a late to-do is done.
 
 Citizens not showing up, their capacity band, whether a follow-up ends in exit and why they exit
-are drawn from a seeded random generator, so the same seed replays the same run.
+are drawn from a seeded random generator, so the same seed replays the same run. The records filled
+in come from activation/samples.py, as in the demo; a to-do the cohort has no figures for (a stage
+added to the journey) is done with its first outcome.
 """
 
 from __future__ import annotations
@@ -33,13 +35,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from activation import services
+from activation import journey, samples, services
 from activation.config import RuleBook
 from activation.model import TodoRecord
 from activation.ports import Store
 
 ARRIVE, WORK, SWEEP = time(9, 0), time(13, 0), time(23, 0)
-CADENCED = frozenset({"follow_up", "placement_wrap_up", "after_exit_check"})
 BANDS = ("1-25", "26-50", "51-75", "76-100")
 
 
@@ -258,6 +259,7 @@ class _Run:
     ):
         self.store, self.rules, self.code, self.cohort, self.result = store, rules, code, cohort, result
         self.book_ahead = timedelta(days=capacity.book_ahead_days)
+        self.scheduled = journey.scheduled_kinds()  # held near their due date (the journey says which)
         self.rng = random.Random(cohort.seed)
         self.staff = [f"cw-{n + 1:02d}" for n in range(capacity.caseworkers)]
         self.open: dict[str, TodoRecord] = {}
@@ -303,7 +305,7 @@ class _Run:
         """Let each caseworker work their workable to-dos soonest due first, up to the day's slots."""
         queues: dict[str, list[TodoRecord]] = {cw: [] for cw in self.staff}
         for todo in self.open.values():
-            workable = todo.kind not in CADENCED or todo.due_at - self.book_ahead <= now
+            workable = todo.kind not in self.scheduled or todo.due_at - self.book_ahead <= now
             if workable and todo.created_at <= now and todo.assignee in queues:
                 queues[todo.assignee].append(todo)
         done: Counter[str] = Counter()
@@ -333,24 +335,24 @@ class _Run:
         return self.rng.choices(names, weights=[shares[n] for n in names])[0]
 
     def _outcome(self, todo: TodoRecord, now: datetime) -> tuple[str, dict[str, Any] | None]:
-        day, rng, cohort = now.date(), self.rng, self.cohort
+        outcome, choices = self._choice(todo)
+        # The form comes from the journey, its content from the shared samples with the cohort's choices.
+        return outcome, None if todo.side else samples.for_outcome(todo.stage, outcome, now.date(), **choices)
+
+    def _choice(self, todo: TodoRecord) -> tuple[str, dict[str, Any]]:
+        rng, cohort = self.rng, self.cohort
         if todo.side:
-            return "held", None
-        if todo.kind in ("first_meeting", "rebook_first_meeting"):
-            return ("no_show", None) if rng.random() < cohort.no_show_rate else ("held", None)
+            return todo.outcomes[0], {}
+        if "no_show" in todo.outcomes:
+            return ("no_show", {}) if rng.random() < cohort.no_show_rate else ("held", {})
         if todo.kind == "assessment":
             band = self.band[todo.case_id] = self._pick(cohort.readiness)
             return "completed", {"capacity_band": band, "barriers": ["mental_health"]}
+        weeks, intervention = cohort.placement_weeks, cohort.intervention
         if todo.kind == "plan":
-            ends = day + timedelta(weeks=cohort.placement_weeks)
-            activity = {"what": "Placement", "starts_on": str(day), "ends_on": str(ends), "responsible": todo.assignee}
-            follow_up_on = str(day + timedelta(weeks=4))
-            plan = {"goal": "Towards work", "activities": [activity], "follow_up_on": follow_up_on}
-            return "signed", {**plan, "signed_on": str(day), "intervention": cohort.intervention}
+            return "signed", {"weeks": weeks, "intervention": intervention, "responsible": todo.assignee}
         if todo.kind == "placement_start":
-            ends = day + timedelta(weeks=cohort.placement_weeks)
-            placement = {"provider": "Synthetic provider", "starts_on": str(day), "ends_on": str(ends)}
-            return "started", {"intervention": cohort.intervention, **placement}
+            return "started", {"weeks": weeks, "intervention": intervention}
         if todo.kind == "follow_up":
             chance = cohort.exit_per_follow_up.get(self.band.get(todo.case_id, ""), 0.0)
             if rng.random() < chance:
@@ -359,15 +361,14 @@ class _Run:
         if todo.kind == "exit_plan":
             return "exited", {"reason": self._pick(cohort.exit_reasons)}
         if todo.kind == "after_exit_check":
-            return ("re_entered", None) if rng.random() < cohort.re_entry_share else ("still_self_supporting", None)
-        raise ValueError(f"the simulation does not know how to work a {todo.kind!r} to-do")
+            return ("re_entered", {}) if rng.random() < cohort.re_entry_share else ("still_self_supporting", {})
+        # A to-do the cohort has no figures for (a stage added to the journey): done with its first outcome.
+        return todo.outcomes[0], {}
 
 
 def side_by_side(a: SimulationResult, b: SimulationResult | None) -> list[dict[str, Any]]:
     """Return one row per deadline key with each version's met share and counts, in journey order."""
-    from activation.journey import deadline_keys
-
-    order = deadline_keys()
+    order = journey.deadline_keys()
     keys = sorted(
         {*a.deadlines, *(b.deadlines if b else {})}, key=lambda k: (order.index(k) if k in order else len(order), k)
     )

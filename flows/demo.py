@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from activation import pauses, services
+from activation import pauses, samples, services
 from activation.adapters import tables as t
 from activation.model import TodoView
 from activation.ports import TodoFilter
@@ -59,11 +59,16 @@ class Caseworkers:
         self.planned[todo.id] = (when, outcome, form)
 
     def _outcome(self, todo: TodoView, when: datetime) -> tuple[str, dict[str, Any] | None]:
-        rng, day = self.rng, when.date()
+        outcome, choices = self._choice(todo)
+        # The form comes from the journey, its content from the samples the simulation uses too.
+        return outcome, None if todo.side else samples.for_outcome(todo.stage, outcome, when.date(), **choices)
+
+    def _choice(self, todo: TodoView) -> tuple[str, dict[str, Any]]:
+        rng = self.rng
         if todo.side:
-            return "held", None
-        if todo.kind in ("first_meeting", "rebook_first_meeting"):
-            return ("held", None) if rng.random() < 0.8 else ("no_show", None)
+            return todo.outcomes[0], {}
+        if "no_show" in todo.outcomes:
+            return ("held", {}) if rng.random() < 0.8 else ("no_show", {})
         if todo.kind == "assessment":
             band = rng.choice(["1-25", "26-50", "51-75", "76-100"])
             return "completed", {
@@ -71,26 +76,20 @@ class Caseworkers:
                 "barriers": rng.sample(["mental_health", "housing", "debts", "motivation"], 2),
             }
         if todo.kind == "plan":
-            ends = day + timedelta(weeks=rng.randint(6, 10))
-            activity = {"what": "Synthetic activity", "starts_on": str(day), "ends_on": str(ends), "responsible": "cw"}
+            weeks = rng.randint(6, 10)
             intervention = rng.choice(["internship", "mentor", "language_course", "day_activity", "treatment"])
-            plan = {"goal": "Towards work", "activities": [activity], "follow_up_on": str(day + timedelta(weeks=4))}
-            return "signed", {**plan, "signed_on": str(day), "intervention": intervention}
+            return "signed", {"weeks": weeks, "intervention": intervention}
         if todo.kind == "placement_start":
-            length = timedelta(weeks=rng.randint(4, 6))
-            return "started", {
-                "intervention": "internship",
-                "provider": "Synthetic employer",
-                "starts_on": str(day),
-                "ends_on": str(day + length),
-            }
+            return "started", {"weeks": rng.randint(4, 6)}
         if todo.kind == "follow_up":
             step = rng.choice(["planning_structure", "day_activity", "work_rehabilitation", "work_with_support"])
             outcome = "ready_to_exit" if rng.random() < 0.4 else "continue"
             return outcome, {"ladder_step": "self_support" if outcome == "ready_to_exit" else step}
         if todo.kind == "exit_plan":
             return "exited", {"reason": rng.choice(["job", "job", "education", "other_benefit", "self_support"])}
-        return ("still_self_supporting", None) if rng.random() < 0.85 else ("re_entered", None)
+        if todo.kind == "after_exit_check":
+            return ("still_self_supporting", {}) if rng.random() < 0.85 else ("re_entered", {})
+        return todo.outcomes[0], {}  # a stage added to the journey: its first outcome
 
     def act(self, until: datetime) -> None:
         """Complete every to-do whose planned time has come."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from activation import journey
+from activation import journey, records, samples
 from activation.config import RuleBook
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -71,3 +72,38 @@ def test_the_readme_diagram_is_the_one_generated_from_the_journey() -> None:
     blocks = re.findall(r"```mermaid\n(.*?)```", text, flags=re.S)
     assert blocks, "README.md has no mermaid block"
     assert blocks[0] == journey.mermaid(), "README diagram is stale: run `activation journey --mermaid`"
+
+
+def _transitions() -> list[tuple[str, str, journey.Go]]:
+    return [(s.name, outcome, go) for s in journey.JOURNEY for outcome, go in s.outcomes.items()]
+
+
+def test_what_a_transition_reads_from_its_record_are_fields_the_record_has() -> None:
+    for stage, outcome, go in _transitions():
+        fields = set(records.RECORDS[go.record].model_fields) if go.record else set()
+        named = {*go.letter_omits, *([go.catalogue_deadline] if go.catalogue_deadline else [])}
+        named |= {"intervention", "starts_on", "ends_on"} if go.starts_placement else set()
+        named |= {"group"} if go.changes_group else set()
+        named |= {a.counted_from for a in go.also if a.counted_from}
+        assert named <= fields, f"{stage} --{outcome}--> reads {sorted(named - fields)} missing from {go.record}"
+
+
+def test_the_plan_picks_the_placements_deadline_and_the_placement_starts_one() -> None:
+    signed, started = journey.transition("plan", "signed"), journey.transition("placement", "started")
+    assert (signed.catalogue_deadline, signed.letter_omits) == ("intervention", ("intervention",))
+    assert started.starts_placement and not signed.starts_placement
+    assert [go.changes_group for _, _, go in _transitions()].count(True) == 1  # the assessment's
+
+
+def test_the_no_shows_invitation_is_a_rebooking_and_follow_ups_are_held_when_due() -> None:
+    _, no_show, _ = journey.next_step("first_meeting", "no_show")
+    _, held, _ = journey.next_step("application", "received")
+    assert no_show is not None and no_show.rebooking and no_show.form == "meeting_invitation"
+    assert held is not None and not held.rebooking
+    assert journey.scheduled_kinds() == {"follow_up", "placement_wrap_up", "after_exit_check"}
+
+
+def test_every_form_has_a_sample_record_that_validates() -> None:
+    assert set(samples.SAMPLES) == set(records.RECORDS)
+    for form in records.RECORDS:
+        assert records.validate(form, samples.filled(form, date(2026, 11, 16))), form

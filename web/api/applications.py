@@ -1,0 +1,76 @@
+"""POST /applications: record an application, opening one case per citizen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Request, Response
+from starlette.exceptions import HTTPException
+
+from activation import access, services
+from activation.errors import InputError
+from web.api.common import CONFLICT, ERRORS, PREFIX, REPLAYED, ApiRoute, ApiUser, IdempotencyKey, _audit
+from web.api.models import ApplicationIn, Recorded
+from web.app import accounts, clock, runtime
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # an application older than this is a typo, not a case
+CLOCK_SKEW = timedelta(minutes=5)
+
+router = APIRouter(prefix=PREFIX, route_class=ApiRoute)
+
+
+@router.post(
+    "/applications",
+    tags=["applications"],
+    summary="Record an application",
+    operation_id="recordApplication",
+    response_model=Recorded,
+    status_code=201,
+    responses={
+        201: {"description": "A case was opened.", "headers": REPLAYED},
+        200: {"model": Recorded, "description": "The citizen already had a case here; that one is returned."},
+        **ERRORS,
+        **CONFLICT,
+    },
+)
+def record_application(
+    request: Request, response: Response, body: ApplicationIn, user: ApiUser, idempotency_key: IdempotencyKey = None
+) -> Recorded:
+    """Open a case for an application in the user's own municipality; the same citizen twice opens one case.
+
+    The intake flow then books the first meeting and sends the invitation.
+    """
+    if not access.may_record_application(user, body.municipality):
+        raise HTTPException(403, f"You do not work cases in {body.municipality}.")
+    rt = runtime(request)
+    now = clock(request).now()
+    received_at = body.received_at or now
+    if not EARLIEST <= received_at <= now + CLOCK_SKEW:
+        problem = "the application must have come in between 2000 and now"
+        raise InputError(f"received_at: {problem}", {"received_at": problem})
+    rules_here = rt.rules.municipality(body.municipality)
+    if body.team is not None and body.team not in rules_here.teams:
+        problem = f"unknown team {body.team!r}; teams: {', '.join(rules_here.teams)}"
+        raise InputError(f"team: {problem}", {"team": problem})
+    if body.group is not None and body.group not in rules_here.groups:
+        problem = f"unknown target group {body.group!r}; groups: {', '.join(rules_here.groups)}"
+        raise InputError(f"group: {problem}", {"group": problem})
+    team = body.team or rules_here.default_team
+    if body.caseworker is not None:
+        holder = accounts(request).user(body.caseworker)
+        if (
+            holder is None
+            or holder.role != "caseworker"
+            or (holder.municipality, holder.team) != (rules_here.code, team)
+        ):
+            problem = f"{body.caseworker!r} is not a caseworker in team {team} of {rules_here.code}"
+            raise InputError(f"caseworker: {problem}", {"caseworker": problem})
+    recorded = services.record_application(
+        rt.store, rt.rules, body.municipality, body.citizen_ref, received_at, team, body.caseworker, group=body.group
+    )
+    with rt.store.transaction() as tx:
+        case = tx.cases([recorded.case_id])[recorded.case_id]
+    _audit(request, user, "record_application", case, now, "created" if recorded.created else "already open")
+    if not recorded.created:
+        response.status_code = 200
+    return Recorded(case_id=recorded.case_id, created=recorded.created, municipality=recorded.municipality)

@@ -1,66 +1,44 @@
-"""One flow per stage of the journey: each applies the outcomes recorded in its stage, in batches.
+"""One flow per stage of the journey that takes outcomes, made from the journey itself.
 
 `activation serve` deploys them beside intake and the sweep, so operations see in Prefect's UI which
-stage's work runs, fails or backs up. Their side effects (to-dos, deadlines, letters) are in tasks/.
+stage's work runs, fails or backs up. A stage added to activation/journey.py gets its flow (and its
+deployment) without a change here. Their side effects (to-dos, deadlines, letters) are in tasks/.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from prefect import flow
+from prefect import Flow, flow
 
+from activation import journey
 from flows.common import move_cases, resolve_now, run_name
 
 
-@flow(name="first-meeting", flow_run_name=lambda: run_name("first meeting"), retries=1, retry_delay_seconds=5)
-async def first_meeting(now: datetime | None = None, batch_size: int = 500) -> dict[str, int]:
-    """Apply first meetings held, missed (rebooking) or withdrawn."""
-    return move_cases(["first_meeting"], resolve_now(now), batch_size)
+def stage_flow(stage: journey.Stage) -> Flow[..., Any]:
+    """Make the flow that applies the outcomes recorded in one stage, in batches."""
+    label = stage.name.replace("_", " ")
+
+    async def apply_outcomes(now: datetime | None = None, batch_size: int = 500) -> dict[str, int]:
+        return move_cases([stage.name], resolve_now(now), batch_size)
+
+    # Deployments name their entrypoint `flows/stages.py:<function name>`: the name must be unique
+    # and an attribute of this module (set below).
+    apply_outcomes.__name__ = apply_outcomes.__qualname__ = f"{stage.name}_flow"
+    apply_outcomes.__doc__ = f"Apply the outcomes recorded in the {label} stage: {', '.join(stage.outcomes)}."
+    return flow(
+        name=stage.name.replace("_", "-"),
+        flow_run_name=lambda: run_name(label),
+        retries=1,
+        retry_delay_seconds=5,
+    )(apply_outcomes)
 
 
-@flow(name="assessment", flow_run_name=lambda: run_name("assessment"), retries=1, retry_delay_seconds=5)
-async def assessment(now: datetime | None = None, batch_size: int = 500) -> dict[str, int]:
-    """Apply completed assessments: the plan to-do, and a new target group's obligations."""
-    return move_cases(["assessment"], resolve_now(now), batch_size)
+def stage_flows() -> dict[str, Flow[..., Any]]:
+    """Return a flow for every stage a caseworker's outcome moves on, in journey order."""
+    return {s.name: stage_flow(s) for s in journey.JOURNEY if s.outcomes and not s.automatic}
 
 
-@flow(name="plan", flow_run_name=lambda: run_name("plan"), retries=1, retry_delay_seconds=5)
-async def plan(now: datetime | None = None, batch_size: int = 500) -> dict[str, int]:
-    """Apply signed plans: the placement-start to-do with its catalogue deadline, the plan letter."""
-    return move_cases(["plan"], resolve_now(now), batch_size)
-
-
-@flow(name="placement", flow_run_name=lambda: run_name("placement"), retries=1, retry_delay_seconds=5)
-async def placement(now: datetime | None = None, batch_size: int = 500) -> dict[str, int]:
-    """Apply started placements: the follow-up to-do and the wrap-up beside it."""
-    return move_cases(["placement"], resolve_now(now), batch_size)
-
-
-@flow(name="follow-up", flow_run_name=lambda: run_name("follow-up"), retries=1, retry_delay_seconds=5)
-async def follow_up(now: datetime | None = None, batch_size: int = 500) -> dict[str, int]:
-    """Apply follow-up meetings: the next follow-up, a changed plan or the exit."""
-    return move_cases(["follow_up"], resolve_now(now), batch_size)
-
-
-@flow(name="exit", flow_run_name=lambda: run_name("exit"), retries=1, retry_delay_seconds=5)
-async def exit_stage(now: datetime | None = None, batch_size: int = 500) -> dict[str, int]:
-    """Apply exits: the obligations end and the after-exit check is planned."""
-    return move_cases(["exit"], resolve_now(now), batch_size)
-
-
-@flow(name="after-exit-check", flow_run_name=lambda: run_name("after-exit check"), retries=1, retry_delay_seconds=5)
-async def after_exit_check(now: datetime | None = None, batch_size: int = 500) -> dict[str, int]:
-    """Apply after-exit checks: close the case, or reopen it at the assessment (re-entry)."""
-    return move_cases(["after_exit_check"], resolve_now(now), batch_size)
-
-
-STAGE_FLOWS = {
-    "first_meeting": first_meeting,
-    "assessment": assessment,
-    "plan": plan,
-    "placement": placement,
-    "follow_up": follow_up,
-    "exit": exit_stage,
-    "after_exit_check": after_exit_check,
-}
+STAGE_FLOWS = stage_flows()
+globals().update({f.fn.__name__: f for f in STAGE_FLOWS.values()})

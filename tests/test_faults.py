@@ -25,7 +25,7 @@ from activation.adapters.db import make_engine
 from activation.adapters.sql import SqlStore
 from activation.obligations import ObligationChanges
 from activation.ports import TodoFilter
-from bench.sweep import Database, seed
+from bench.sweep_setup import Database, seed
 from tests.conftest import PG_ENV, at, pg_schema
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -191,3 +191,17 @@ def test_the_what_if_simulation_runs_a_cohort_through_job_training(rules: RuleBo
     cohort = Cohort(arrivals_per_week=4, arrival_weeks=1, no_show_rate=0.0)
     result = run_on_scratch(rules, "allerod", None, date(2026, 9, 7), 10, cohort, Capacity(caseworkers=1))
     assert result.deadlines["job_training"].met > 0
+
+
+def test_the_new_stage_gets_a_flow_of_its_own_without_a_change_in_flows(job_training: None) -> None:
+    from flows.stages import stage_flows
+
+    made = stage_flows()
+    assert list(made)[made_index("placement") + 1] == "job_training"
+    assert made["job_training"].name == "job-training"
+    assert made["job_training"].fn.__name__ == "job_training_flow"
+
+
+def made_index(stage: str) -> int:
+    """Return where a stage stands among the stages with a flow."""
+    return [s.name for s in journey.JOURNEY if s.outcomes and not s.automatic].index(stage)

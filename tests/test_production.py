@@ -29,7 +29,7 @@ from sqlalchemy import URL, make_url, text
 from activation import config, services
 from activation.adapters.db import make_engine
 from activation.adapters.sql import SqlStore
-from bench.throughput import drop_databases
+from bench.production_setup import drop_databases
 
 pytestmark = [pytest.mark.postgres, pytest.mark.prefect]
 

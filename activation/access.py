@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
-from activation.errors import InputError
+from activation.errors import AccessDenied, InputError, NotFoundError
 from activation.journey import ROLES
-from activation.model import Case, team_queue
+from activation.model import Case, TodoView, team_queue
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -96,3 +97,32 @@ def may_reassign(user: User, case: Case) -> bool:
 def may_record_application(user: User, municipality: str) -> bool:
     """Tell whether a user may open a case in a municipality."""
     return user.works_cases and user.municipality == municipality
+
+
+class CaseReader(Protocol):
+    """The part of a transaction the finders below need."""
+
+    def cases(self, ids: list[str]) -> dict[str, Case]: ...
+
+    def todo(self, todo_id: str) -> TodoView | None: ...
+
+
+def visible_case(tx: CaseReader, user: User, case_id: str) -> Case:
+    """Return a case the user may see; one that is missing and one that is not theirs answer alike."""
+    case = tx.cases([case_id]).get(case_id)
+    if case is None:
+        raise NotFoundError(f"No case {case_id} visible to you.", {"case_id": "not found"})
+    if not may_view_case(user, case):
+        raise AccessDenied(f"No case {case_id} visible to you.", {"case_id": "not found"})
+    return case
+
+
+def visible_todo(tx: CaseReader, user: User, todo_id: str) -> tuple[TodoView, Case]:
+    """Return a to-do the user may see with its case; missing and not theirs answer alike."""
+    todo = tx.todo(todo_id)
+    case = tx.cases([todo.case_id]).get(todo.case_id) if todo else None
+    if todo is None or case is None:
+        raise NotFoundError(f"No to-do {todo_id} visible to you.", {"todo_id": "not found"})
+    if not may_view_case(user, case):
+        raise AccessDenied(f"No to-do {todo_id} visible to you.", {"todo_id": "not found"})
+    return todo, case

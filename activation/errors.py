@@ -30,10 +30,20 @@ class NotFoundError(InputError):
     kind: ClassVar[str] = "not_found"
 
 
+class AccessDenied(NotFoundError):
+    """The thing exists but is not the user's to see: answered exactly as not found, and audited as denied."""
+
+
+class ForbiddenError(InputError):
+    """The user may see the thing but not do this to it (a to-do held by someone else)."""
+
+    kind: ClassVar[str] = "forbidden"
+
+
 class ConflictError(InputError):
     """The request is well formed but the thing is not in a state that allows it (already done)."""
 
     kind: ClassVar[str] = "conflict"
 
 
-HTTP_STATUS = {"input": 422, "not_found": 404, "conflict": 409}
+HTTP_STATUS = {"input": 422, "not_found": 404, "forbidden": 403, "conflict": 409}

@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from activation import journey, records
+from activation import access, journey, records
 from activation.calendar import CalendarError
 from activation.config import ConfigError, Municipality, RuleBook
 from activation.deadlines import alarm_records, plan_deadline
-from activation.errors import ConflictError, InputError, NotFoundError
+from activation.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from activation.journey import JourneyError
 from activation.lifecycle import CaseStatus, TodoStatus
 from activation.model import (
@@ -382,6 +382,30 @@ def complete_and_move_on(
         assign_caseworker(store, rules, done.case_id, by, now, by)
     advance_cases(store, rules, now, case_ids=[done.case_id])
     return done
+
+
+def complete_for(
+    store: Store,
+    rules: RuleBook,
+    user: access.User,
+    todo_id: str,
+    outcome: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> tuple[TodoView, Case]:
+    """Complete a to-do as a signed-in user (inbox, API): only one they may see and hold, then move on.
+
+    Raises NotFoundError (AccessDenied for another team's) and ForbiddenError (held by someone else)
+    before anything is written; the rest as `complete_todo`. A caseworker working a to-do from the
+    team queue takes the case.
+    """
+    with store.transaction() as tx:
+        todo, case = access.visible_todo(tx, user, todo_id)
+    if not access.may_complete(user, case, todo.assignee):
+        raise ForbiddenError("This to-do belongs to someone else; ask your team lead to reassign it.")
+    take = todo.status == TodoStatus.OPEN and user.role == "caseworker"
+    done = complete_and_move_on(store, rules, todo_id, outcome, now, user.username, data, take_from_queue=take)
+    return done, case
 
 
 def _checked_record(

@@ -18,7 +18,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from activation.access import User
 from activation.adapters.accounts import Accounts
-from activation.errors import InputError
+from activation.errors import HTTP_STATUS, InputError
 from activation.ports import Clock, SystemClock
 from activation.runtime import Runtime, get_runtime
 
@@ -267,9 +267,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> Response:
+        # The use case said what kind of problem it is; the answer follows from that alone.
+        status = HTTP_STATUS[exc.kind]
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": str(exc), "fields": exc.fields}, 422)
-        return page(request, "error.html.j2", 422, title="Cannot do that", message=str(exc))
+            return JSONResponse({"detail": str(exc), "fields": exc.fields}, status)
+        titles = {404: "Not found", 403: "Not allowed", 409: "Already done"}
+        return page(request, "error.html.j2", status, title=titles.get(status, "Cannot do that"), message=str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from activation import access, journey, services
 from activation.access import User
 from activation.adapters.accounts import AuditEntry
-from activation.errors import InputError
+from activation.errors import HTTP_STATUS, InputError
 from activation.model import Case, TodoView, team_queue
 from activation.ports import TodoFilter
 from web import todo_forms
@@ -98,12 +98,9 @@ def sign_out(request: Request, csrf: str = Form("")) -> Response:
 
 
 def _case(request: Request, user: User, case_id: str) -> Case:
-    with runtime(request).store.transaction() as tx:
-        case = tx.cases([case_id]).get(case_id)
     # Not found and not allowed look the same: a caseworker learns nothing about other teams' cases.
-    if case is None or not access.may_view_case(user, case):
-        raise HTTPException(404, f"No case {case_id} in your team.")
-    return case
+    with runtime(request).store.transaction() as tx:
+        return access.visible_case(tx, user, case_id)
 
 
 def _local_day_end(now: datetime) -> datetime:
@@ -211,11 +208,7 @@ def case_page(request: Request, case_id: str) -> Response:
 
 def _todo(request: Request, user: User, todo_id: str) -> tuple[TodoView, Case]:
     with runtime(request).store.transaction() as tx:
-        todo = tx.todo(todo_id)
-        case = tx.cases([todo.case_id]).get(todo.case_id) if todo else None
-    if todo is None or case is None or not access.may_view_case(user, case):
-        raise HTTPException(404, f"No to-do {todo_id} in your team.")
-    return todo, case
+        return access.visible_todo(tx, user, todo_id)
 
 
 def _record_for(todo: TodoView) -> dict[str, str | None]:
@@ -272,8 +265,6 @@ def _complete(request: Request, todo_id: str, form: Any) -> Response:
     user = require(request, *CASE_ROLES)
     check_csrf(request, form.get("csrf"))
     todo, case = _todo(request, user, todo_id)
-    if not access.may_complete(user, case, todo.assignee):
-        raise HTTPException(403, "This to-do belongs to someone else; ask your team lead to reassign it.")
     outcome = str(form.get("outcome") or "")
     values = todo_forms.typed("", form)
     needs = _record_for(todo)
@@ -285,12 +276,12 @@ def _complete(request: Request, todo_id: str, form: Any) -> Response:
     rt = runtime(request)
     try:
         # The case moves on at once, so the caseworker sees the next to-do when the case page opens.
-        done = services.complete_and_move_on(
-            rt.store, rt.rules, todo_id, outcome, now, user.username, data, take_from_queue=user.role == "caseworker"
-        )
+        done, _ = services.complete_for(rt.store, rt.rules, user, todo_id, outcome, now, data)
     except InputError as exc:
+        if exc.kind in ("not_found", "forbidden"):
+            raise
         errors = todo_forms.field_errors(exc.fields) if exc.fields else {"outcome": str(exc)}
-        return _todo_page(request, todo, case, 422, errors, values, str(exc))
+        return _todo_page(request, todo, case, HTTP_STATUS[exc.kind], errors, values, str(exc))
     accounts(request).audit(
         [AuditEntry(user.username, user.role, "complete_todo", case.id, case.municipality, "web",
                     f"{done.id} {done.kind} -> {outcome}")],

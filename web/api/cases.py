@@ -19,12 +19,9 @@ router = APIRouter(prefix=PREFIX, route_class=ApiRoute)
 
 
 def _visible_case(request: Request, user: User, case_id: str) -> Case:
-    with runtime(request).store.transaction() as tx:
-        case = tx.cases([case_id]).get(case_id)
     # Not found and not allowed look the same: nobody learns about other teams' cases.
-    if case is None or not access.may_view_case(user, case):
-        raise HTTPException(404, f"No case {case_id} visible to you.")
-    return case
+    with runtime(request).store.transaction() as tx:
+        return access.visible_case(tx, user, case_id)
 
 
 @router.get(

@@ -20,7 +20,7 @@ from activation.access import User
 from activation.adapters.accounts import AuditEntry
 from activation.calendar import CalendarError
 from activation.config import ConfigError
-from activation.errors import InputError
+from activation.errors import HTTP_STATUS, InputError
 from activation.journey import JourneyError
 from activation.model import Case
 from web.app import NotSignedIn, accounts, clock, require
@@ -95,7 +95,8 @@ def _validation_problem(exc: RequestValidationError) -> JSONResponse:
 
 
 def _input_problem(exc: InputError) -> JSONResponse:
-    return _problem(422, str(exc), exc.fields)
+    # The use case said what kind of problem it is (input, not found, forbidden, conflict).
+    return _problem(HTTP_STATUS[exc.kind], str(exc), exc.fields)
 
 
 # -- who is asking ----------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ def _replay(status_code: int, body: Any) -> JSONResponse:
 
 
 async def _answer(request: Request, handler: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Run the operation; turn bad input of any kind into 422 with fields."""
+    """Run the operation; turn a use case's refusal into the status its kind names, with fields."""
     try:
         return await handler(request)
     except RequestValidationError as exc:

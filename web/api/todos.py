@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from starlette.exceptions import HTTPException
 
-from activation import access, services
+from activation import services
 from activation.errors import InputError
 from activation.ports import TodoFilter
 from web.api.common import CONFLICT, ERRORS, NOT_FOUND, PREFIX, REPLAYED, ApiRoute, ApiUser, IdempotencyKey, _audit
@@ -76,30 +75,15 @@ def complete_todo(
     Completing a to-do again with the same outcome changes nothing.
     """
     rt = runtime(request)
-    with rt.store.transaction() as tx:
-        todo = tx.todo(todo_id)
-        case = tx.cases([todo.case_id]).get(todo.case_id) if todo else None
-    if todo is None or case is None or not access.may_view_case(user, case):
-        raise HTTPException(404, f"No to-do {todo_id} visible to you.")
-    if not access.may_complete(user, case, todo.assignee):
-        raise HTTPException(403, "This to-do belongs to someone else; ask your team lead to reassign it.")
-    if todo.status != "open" and todo.outcome != body.outcome:
-        raise HTTPException(409, f"To-do {todo_id} is already {todo.status} with outcome {todo.outcome!r}.")
-    if body.outcome not in todo.outcomes:
-        problem = f"choose one of {', '.join(todo.outcomes)}"
-        raise InputError(f"outcome: {problem}", {"outcome": problem})
     now = clock(request).now()
     try:
-        done = services.complete_and_move_on(
-            rt.store, rt.rules, todo_id, body.outcome, now, user.username, body.data,
-            take_from_queue=todo.status == "open" and user.role == "caseworker",
-        )  # fmt: skip
+        done, case = services.complete_for(rt.store, rt.rules, user, todo_id, body.outcome, now, body.data)
     except InputError as exc:
+        if exc.kind != "input" or "outcome" in exc.fields:
+            raise  # answered by its kind (404, 403, 409) or about the outcome itself
+        # The record's fields sit under `data` in the request.
         fields = {f"data.{k}": v for k, v in exc.fields.items()} or {"data": str(exc)}
         raise InputError(str(exc), fields) from None
-    except RuntimeError:
-        # Someone else completed it at the same moment.
-        raise HTTPException(409, f"To-do {todo_id} was completed by someone else just now.") from None
     with rt.store.transaction() as tx:
         moved = tx.cases([case.id])[case.id]
         open_todos = tx.list_todos(TodoFilter(case_id=case.id, limit=500))

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from activation import access, journey, records
+from activation.booking import Booked, book_meeting
 from activation.calendar import CalendarError
 from activation.config import ConfigError, Municipality, RuleBook
-from activation.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from activation.errors import AccessDenied, ConflictError, ForbiddenError, InputError, NotFoundError
 from activation.journey import JourneyError
 from activation.lifecycle import CaseStatus, TodoStatus
 from activation.model import (
     Case,
-    LetterRequest,
     Progress,
     Step,
     SweepReport,
+    TodoRecord,
     TodoView,
     team_queue,
 )
 from activation.obligations import ObligationChanges, apply_step
 from activation.pauses import pause_new_deadlines
-from activation.ports import Store, new_case_id
+from activation.ports import Store, Transaction, new_case_id
 from activation.progress import as_open, follow_up_work, plan_progress, plan_work
 
 DEFAULT_BATCH = 500
@@ -39,21 +40,19 @@ class Recorded:
     municipality: str
 
 
-def record_application(
-    store: Store,
+def _new_case(
     rules: RuleBook,
     municipality: str,
     citizen_ref: str,
     received_at: datetime,
-    team: str | None = None,
-    caseworker: str | None = None,
-    new_id: Callable[[], str] = new_case_id,
-    group: str | None = None,
-) -> Recorded:
-    """Open a case for an application; the same citizen reference twice opens one case."""
-    rules = rules.as_of(received_at) if received_at.tzinfo is not None else rules
+    team: str | None,
+    caseworker: str | None,
+    new_id: Callable[[], str],
+    group: str | None,
+) -> Case:
     if received_at.tzinfo is None:
         raise InputError("the time of the application needs a time zone", {"received_at": "needs a time zone"})
+    rules = rules.as_of(received_at)
     citizen_ref = citizen_ref.strip()
     if not citizen_ref:
         raise InputError("the citizen reference is empty", {"citizen_ref": "empty"})
@@ -70,7 +69,7 @@ def record_application(
         known = ", ".join(rules_here.groups)
         problem = f"unknown target group {chosen_group!r} in {rules_here.code}; groups: {known}"
         raise InputError(problem, {"group": problem})
-    case = Case(
+    return Case(
         id=new_id(),
         municipality=rules_here.code,
         group=chosen_group,
@@ -80,9 +79,75 @@ def record_application(
         stage="application",
         stage_entered_at=received_at,
     )
+
+
+def record_application(
+    store: Store,
+    rules: RuleBook,
+    municipality: str,
+    citizen_ref: str,
+    received_at: datetime,
+    team: str | None = None,
+    caseworker: str | None = None,
+    new_id: Callable[[], str] = new_case_id,
+    group: str | None = None,
+) -> Recorded:
+    """Record an application for the intake flow; the same citizen reference twice opens one case.
+
+    Entry points that a person uses call `open_case`, which also creates the first to-do at once;
+    this one is for bulk loads (the demo, the simulation, replays) that leave the intake to the flows.
+    """
+    case = _new_case(rules, municipality, citizen_ref, received_at, team, caseworker, new_id, group)
     with store.transaction() as tx:
         case_id, created = tx.add_case(case, received_at)
-    return Recorded(case_id, created, rules_here.code)
+    return Recorded(case_id, created, case.municipality)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A case opened (or found) for an application, with the work its first step created."""
+
+    case: Case
+    created: bool
+    todos: tuple[TodoRecord, ...]
+
+    @property
+    def case_id(self) -> str:
+        """Return the case's id."""
+        return self.case.id
+
+
+def open_case(
+    store: Store,
+    rules: RuleBook,
+    municipality: str,
+    citizen_ref: str,
+    received_at: datetime,
+    now: datetime,
+    team: str | None = None,
+    caseworker: str | None = None,
+    group: str | None = None,
+    by: access.User | None = None,
+    new_id: Callable[[], str] = new_case_id,
+) -> Opened:
+    """Open a case and give it its first to-do, deadline, alarms and invitation, in one transaction.
+
+    Exactly once: the same citizen reference again returns the case it already has and writes
+    nothing. With `by`, a person records it: only in their own municipality (ForbiddenError), and a
+    citizen whose case they may not see is refused as not found, with no id and no hint.
+    """
+    if by is not None and not access.may_record_application(by, municipality):
+        raise ForbiddenError(f"You do not work cases in {municipality}.")
+    case = _new_case(rules, municipality, citizen_ref, received_at, team, caseworker, new_id, group)
+    with store.transaction() as tx:
+        case_id, created = tx.add_case(case, received_at)
+        stored = tx.cases([case_id])[case_id]
+        if by is not None and not access.may_view_case(by, stored):
+            raise AccessDenied("No case visible to you for that citizen reference.", {"citizen_ref": "not found"})
+        moved = _advance(tx, rules, now, None, DEFAULT_BATCH, [case_id]) if created else None
+        stored = tx.cases([case_id])[case_id] if created else stored
+    todos = tuple(x for p in moved.progress for x in (p.todo, *(w.todo for w in p.also)) if x) if moved else ()
+    return Opened(stored, created, todos)
 
 
 @dataclass(frozen=True)
@@ -114,48 +179,60 @@ def advance_cases(
     MAX_STEP_FAILURES attempts, parked for operations.
     """
     with store.transaction() as tx:
-        steps = tx.claim_pending_steps(from_stages, limit, now, case_ids)
-        if not steps:
-            return Advanced([], [], 0)
-        cases = tx.cases(sorted({s.case_id for s in steps}))
-        planned: list[tuple[Step, Progress]] = []
-        failed: list[tuple[Step, str]] = []
-        # Steps of one case are applied in order.
-        for step in sorted(steps, key=lambda s: (s.case_id, s.seq)):
-            try:
-                planned.append((step, plan_progress(rules, cases[step.case_id], step)))
-            # ValueError/OverflowError too: a step whose record no longer plans (a date arithmetic
-            # overflow, say) is parked rather than blocking every later batch.
-            except (ConfigError, JourneyError, CalendarError, ValueError, OverflowError) as exc:
-                failed.append((step, f"{type(exc).__name__}: {exc}"))
-        progress = [p for _, p in planned]
-        tx.save_progress(progress)
-        # The group's meeting and offer obligations follow the same steps.
-        changes = ObligationChanges()
-        states = tx.obligation_states(sorted({step.case_id for step, _ in planned}))
-        for step, planned_progress in planned:
-            case = cases[step.case_id]
-            if planned_progress.new_group:
-                # LAB § 96 stk. 4: a change of group starts the new group's obligations at once.
-                case = cases[step.case_id] = replace(case, group=planned_progress.new_group)
-            in_force = rules.as_of(step.occurred_at)
-            apply_step(
-                in_force.municipality(case.municipality),
-                in_force.version(case.municipality),
-                case,
-                step,
-                states[case.id],
-                changes,
-                group_changed=planned_progress.new_group is not None,
-            )
-        tx.save_obligations(changes, {case_id: state.run_start for case_id, state in states.items()})
-        # A case paused right now gets its new deadlines stopped (or moved past the pause) too.
-        new_deadlines = [(p.deadline, p.todo) for p in progress if p.deadline and p.todo]
-        new_deadlines += [(w.deadline, w.todo) for p in progress for w in p.also]
-        opened = [as_open(d, x.assignee) for d, x in new_deadlines] + changes.opened_as_open()
-        pause_new_deadlines(tx, rules, opened, now)
-        if failed:
-            tx.release_failed_steps([(step.id, error) for step, error in failed])
+        return _advance(tx, rules, now, from_stages, limit, case_ids)
+
+
+def _advance(
+    tx: Transaction,
+    rules: RuleBook,
+    now: datetime,
+    from_stages: Sequence[str] | None,
+    limit: int,
+    case_ids: Sequence[str] | None,
+) -> Advanced:
+    """Apply one batch of pending steps inside a transaction the caller holds."""
+    steps = tx.claim_pending_steps(from_stages, limit, now, case_ids)
+    if not steps:
+        return Advanced([], [], 0)
+    cases = tx.cases(sorted({s.case_id for s in steps}))
+    planned: list[tuple[Step, Progress]] = []
+    failed: list[tuple[Step, str]] = []
+    # Steps of one case are applied in order.
+    for step in sorted(steps, key=lambda s: (s.case_id, s.seq)):
+        try:
+            planned.append((step, plan_progress(rules, cases[step.case_id], step)))
+        # ValueError/OverflowError too: a step whose record no longer plans (a date arithmetic
+        # overflow, say) is parked rather than blocking every later batch.
+        except (ConfigError, JourneyError, CalendarError, ValueError, OverflowError) as exc:
+            failed.append((step, f"{type(exc).__name__}: {exc}"))
+    progress = [p for _, p in planned]
+    tx.save_progress(progress)
+    # The group's meeting and offer obligations follow the same steps.
+    changes = ObligationChanges()
+    states = tx.obligation_states(sorted({step.case_id for step, _ in planned}))
+    for step, planned_progress in planned:
+        case = cases[step.case_id]
+        if planned_progress.new_group:
+            # LAB § 96 stk. 4: a change of group starts the new group's obligations at once.
+            case = cases[step.case_id] = replace(case, group=planned_progress.new_group)
+        in_force = rules.as_of(step.occurred_at)
+        apply_step(
+            in_force.municipality(case.municipality),
+            in_force.version(case.municipality),
+            case,
+            step,
+            states[case.id],
+            changes,
+            group_changed=planned_progress.new_group is not None,
+        )
+    tx.save_obligations(changes, {case_id: state.run_start for case_id, state in states.items()})
+    # A case paused right now gets its new deadlines stopped (or moved past the pause) too.
+    new_deadlines = [(p.deadline, p.todo) for p in progress if p.deadline and p.todo]
+    new_deadlines += [(w.deadline, w.todo) for p in progress for w in p.also]
+    opened = [as_open(d, x.assignee) for d, x in new_deadlines] + changes.opened_as_open()
+    pause_new_deadlines(tx, rules, opened, now)
+    if failed:
+        tx.release_failed_steps([(step.id, error) for step, error in failed])
     return Advanced(progress, failed, len(steps))
 
 
@@ -169,33 +246,43 @@ def complete_todo(
     rules: RuleBook | None = None,
 ) -> TodoView:
     """Record a to-do's outcome with its record: the deadline is met or missed, pending alarms stop."""
-    rules = rules.as_of(now) if rules is not None else None
     with store.transaction() as tx:
-        todo = tx.todo(todo_id)
-        if todo is None:
-            raise NotFoundError(f"unknown to-do {todo_id!r}", {"todo_id": "unknown"})
-        if todo.status != "open":
-            if todo.outcome == outcome:
-                # The same completion twice (double click, retry) is not an error; it changes nothing.
-                return replace(todo, repeated=True)
-            problem = f"to-do {todo_id} is already {todo.status} with outcome {todo.outcome!r}"
-            raise ConflictError(problem, {"outcome": problem})
-        if outcome not in todo.outcomes:
-            problem = f"to-do {todo_id} accepts outcomes {', '.join(todo.outcomes)}; not {outcome!r}"
-            raise InputError(problem, {"outcome": problem})
-        if now < todo.created_at:
-            raise InputError(
-                f"to-do {todo_id} was created at {todo.created_at.isoformat()}; cannot complete it earlier"
-            )
-        stored = None if todo.side else _checked_record(todo, outcome, data, rules)
-        tx.complete_todo(todo, outcome, now, by, stored)
-        follow = journey.FOLLOWS.get((todo.kind, outcome))
-        if follow is not None:
-            if rules is None:
-                raise ValueError(f"completing {todo.kind} as {outcome} creates a to-do: pass the rules")
-            case = tx.cases([todo.case_id])[todo.case_id]
-            tx.add_work([follow_up_work(rules, case, todo, follow, now)])
-        done = tx.todo(todo_id)
+        return _complete(tx, todo_id, outcome, now, by, data, rules)
+
+
+def _complete(
+    tx: Transaction,
+    todo_id: str,
+    outcome: str,
+    now: datetime,
+    by: str,
+    data: dict[str, Any] | None,
+    rules: RuleBook | None,
+) -> TodoView:
+    rules = rules.as_of(now) if rules is not None else None
+    todo = tx.todo(todo_id)
+    if todo is None:
+        raise NotFoundError(f"unknown to-do {todo_id!r}", {"todo_id": "unknown"})
+    if todo.status != TodoStatus.OPEN:
+        if todo.outcome == outcome:
+            # The same completion twice (double click, retry) is not an error; it changes nothing.
+            return replace(todo, repeated=True)
+        problem = f"to-do {todo_id} is already {todo.status} with outcome {todo.outcome!r}"
+        raise ConflictError(problem, {"outcome": problem})
+    if outcome not in todo.outcomes:
+        problem = f"to-do {todo_id} accepts outcomes {', '.join(todo.outcomes)}; not {outcome!r}"
+        raise InputError(problem, {"outcome": problem})
+    if now < todo.created_at:
+        raise InputError(f"to-do {todo_id} was created at {todo.created_at.isoformat()}; cannot complete it earlier")
+    stored = None if todo.side else _checked_record(todo, outcome, data, rules)
+    tx.complete_todo(todo, outcome, now, by, stored)
+    follow = journey.FOLLOWS.get((todo.kind, outcome))
+    if follow is not None:
+        if rules is None:
+            raise ValueError(f"completing {todo.kind} as {outcome} creates a to-do: pass the rules")
+        case = tx.cases([todo.case_id])[todo.case_id]
+        tx.add_work([follow_up_work(rules, case, todo, follow, now)])
+    done = tx.todo(todo_id)
     assert done is not None
     return done
 
@@ -210,16 +297,20 @@ def complete_and_move_on(
     data: dict[str, Any] | None = None,
     take_from_queue: bool = False,
 ) -> TodoView:
-    """Complete a to-do and move its case on at once, as the inbox and the API do for a caseworker.
+    """Complete a to-do and move its case on, in one transaction, as the inbox, the API and the CLI do.
 
     With take_from_queue, a to-do worked from the team queue makes `by` the case's caseworker. The
-    step is applied by the same use case the flows run (claims are exclusive, so a flow running at
-    the same moment cannot apply it twice); letters are still rendered by the flows.
+    step is applied by the same code the flows run (claims are exclusive, so a flow running at the
+    same moment cannot apply it twice); the next to-do exists when this returns, and the letter is
+    rendered by the next flow run.
     """
-    done = complete_todo(store, todo_id, outcome, now, by, data, rules)
-    if take_from_queue and done.assignee == team_queue(done.team):
-        assign_caseworker(store, rules, done.case_id, by, now, by)
-    advance_cases(store, rules, now, case_ids=[done.case_id])
+    with store.transaction() as tx:
+        done = _complete(tx, todo_id, outcome, now, by, data, rules)
+        if done.repeated:
+            return done
+        if take_from_queue and done.assignee == team_queue(done.team):
+            _assign(tx, rules, done.case_id, by, now, by)
+        _advance(tx, rules, now, None, DEFAULT_BATCH, [done.case_id])
     return done
 
 
@@ -311,10 +402,16 @@ def sweep(
 __all__ = [
     "DEFAULT_BATCH",
     "Advanced",
+    "Booked",
     "InputError",
+    "Opened",
     "Recorded",
     "advance_cases",
+    "book_meeting",
+    "complete_and_move_on",
+    "complete_for",
     "complete_todo",
+    "open_case",
     "plan_progress",
     "record_application",
     "sweep",
@@ -335,27 +432,31 @@ class Assigned:
 
 def assign_caseworker(store: Store, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
     """Make a caseworker responsible for a case; too many changes alert the team lead."""
+    with store.transaction() as tx:
+        return _assign(tx, rules, case_id, caseworker, now, by)
+
+
+def _assign(tx: Transaction, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
     rules = rules.as_of(now)
     caseworker = caseworker.strip()
     if not caseworker:
         raise InputError("the caseworker id is empty", {"caseworker": "empty"})
-    with store.transaction() as tx:
-        case = tx.cases([case_id]).get(case_id)
-        if case is None:
-            raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
-        if case.caseworker == caseworker:
-            return Assigned(case_id, caseworker, caseworker, 0, 0, False)
-        moved = tx.assign_caseworker(case, caseworker, now, by)
-        rule = rules.municipality(case.municipality).continuity
-        if rule is None or case.caseworker is None:
-            return Assigned(case_id, caseworker, case.caseworker, moved, 0, False)
-        calendar = rules.municipality(case.municipality).calendar()
-        # Continuity (Rosholm 2018: a change lowers the job probability by 22 %): count the changes
-        # within the window, this one included.
-        recent = [c for c in tx.caseworker_changes(case_id) if calendar.add(c, rule.within) > now]
-        alerted = len(recent) > rule.max_changes
-        if alerted:
-            tx.add_alert(f"{case_id}:continuity:{len(recent)}", case, rule.notify, "continuity", now)
+    case = tx.cases([case_id]).get(case_id)
+    if case is None:
+        raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
+    if case.caseworker == caseworker:
+        return Assigned(case_id, caseworker, caseworker, 0, 0, False)
+    moved = tx.assign_caseworker(case, caseworker, now, by)
+    rule = rules.municipality(case.municipality).continuity
+    if rule is None or case.caseworker is None:
+        return Assigned(case_id, caseworker, case.caseworker, moved, 0, False)
+    calendar = rules.municipality(case.municipality).calendar()
+    # Continuity (Rosholm 2018: a change lowers the job probability by 22 %): count the changes
+    # within the window, this one included.
+    recent = [c for c in tx.caseworker_changes(case_id) if calendar.add(c, rule.within) > now]
+    alerted = len(recent) > rule.max_changes
+    if alerted:
+        tx.add_alert(f"{case_id}:continuity:{len(recent)}", case, rule.notify, "continuity", now)
     return Assigned(case_id, caseworker, case.caseworker, moved, len(recent), alerted)
 
 
@@ -386,55 +487,3 @@ def start_beside(store: Store, rules: RuleBook, case_id: str, what: str, now: da
 def request_health_information(store: Store, rules: RuleBook, case_id: str, now: datetime) -> TodoView:
     """Start fetching health information: first a to-do to record the citizen's consent (000)."""
     return start_beside(store, rules, case_id, "health_information", now)
-
-
-@dataclass(frozen=True)
-class Booked:
-    """A meeting booked for a to-do, and the invitation queued for the citizen."""
-
-    todo_id: str
-    starts_at: datetime
-    letter_id: str
-    after_deadline: bool
-
-
-def book_meeting(
-    store: Store, rules: RuleBook, todo_id: str, starts_at: datetime, now: datetime, minutes: int = 60, place: str = ""
-) -> Booked:
-    """Book the time of a meeting to-do; the citizen gets an invitation with an .ics file."""
-    rules = rules.as_of(now)
-    if not 15 <= minutes <= 240:
-        raise InputError("a meeting lasts from 15 to 240 minutes", {"minutes": "from 15 to 240"})
-    with store.transaction() as tx:
-        todo = tx.todo(todo_id)
-        if todo is None:
-            raise NotFoundError(f"unknown to-do {todo_id!r}", {"todo_id": "unknown"})
-        if todo.kind not in journey.meeting_kinds():
-            raise InputError(f"to-do {todo_id} is not an open meeting ({todo.kind}, {todo.status})")
-        if todo.status != TodoStatus.OPEN:
-            raise ConflictError(f"to-do {todo_id} is not an open meeting ({todo.kind}, {todo.status})")
-        if starts_at <= now:
-            raise InputError("a meeting is booked for a time still to come", {"starts_at": "in the past"})
-        case = tx.cases([todo.case_id])[todo.case_id]
-        municipality = rules.municipality(case.municipality)
-        office = municipality.calendar()
-        ends_at = starts_at + timedelta(minutes=minutes)
-        same_day = office.local(starts_at).date() == office.local(ends_at).date()
-        if not (office.is_open(starts_at) and office.is_open(ends_at) and same_day):
-            problem = f"the office is closed then; {office.describe()}"
-            raise InputError(problem, {"starts_at": problem})
-        letter_id = f"{todo_id}:booked:{office.local(starts_at):%Y%m%d%H%M}"
-        context = {
-            "case_id": case.id,
-            "municipality": municipality.name,
-            "team": municipality.teams[case.team].name,
-            "timezone": municipality.timezone,
-            "caseworker": case.caseworker,
-            "starts_at": starts_at.isoformat(),
-            "minutes": minutes,
-            "place": place or municipality.name,
-            "uid": letter_id,
-        }
-        letter = LetterRequest(letter_id, case.id, todo_id, "meeting_booked", municipality.language, context)
-        tx.add_letters([letter], now)
-    return Booked(todo_id, starts_at, letter_id, starts_at > todo.due_at)

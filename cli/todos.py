@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,23 +41,27 @@ def apply(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record an application; recording it twice opens one case."""
+    """Record an application: the case opens with its first to-do at once; recording it twice opens one case."""
     from activation import services
 
     rt = runtime()
     tz = rt.rules.municipality(municipality).timezone
     received = parse_time(now, tz)
-    result = services.record_application(
-        rt.store, rt.rules, municipality, citizen_ref, received, team, caseworker, group=group
+    opened = services.open_case(
+        rt.store, rt.rules, municipality, citizen_ref, received, received, team, caseworker, group=group
     )
+    case = opened.case
     if as_json:
-        emit_json({**asdict(result), "received_at": received.isoformat()})
+        todos = [{"id": x.id, "kind": x.kind, "due_at": x.due_at.isoformat()} for x in opened.todos]
+        emit_json(
+            {"case_id": case.id, "created": opened.created, "municipality": case.municipality,
+             "received_at": received.isoformat(), "todos": todos}
+        )  # fmt: skip
         return
-    verb = "Opened case" if result.created else "Already recorded: case"
-    console.print(f"{verb} [bold]{result.case_id}[/] in {result.municipality} (received {local_time(received, tz)}).")
-    console.print(
-        "The first-meeting to-do is created by the intake flow: run `activation tick` (or `activation serve`)."
-    )
+    verb = "Opened case" if opened.created else "Already recorded: case"
+    console.print(f"{verb} [bold]{case.id}[/] in {case.municipality} (received {local_time(received, tz)}).")
+    for x in opened.todos:
+        console.print(f"To-do {x.id}: {x.title}, due {local_time(x.due_at, tz)} ({x.assignee}).")
 
 
 @app.command()

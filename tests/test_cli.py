@@ -71,6 +71,11 @@ def test_apply_twice_opens_one_case_and_says_so(tmp_path: Path) -> None:
     assert first["case_id"] == second["case_id"]
     assert (first["created"], second["created"]) == (True, False)
     assert first["received_at"] == "2026-11-20T15:00:00+01:00"  # read in Karlskrona's time zone
+    # The first meeting exists as soon as `apply` answers (same transaction), and only once.
+    case_id = first["case_id"]
+    assert first["todos"] == [{"id": f"{case_id}.0", "kind": "first_meeting", "due_at": "2026-11-23T16:30:00+01:00"}]
+    assert second["todos"] == []
+    assert [x["id"] for x in json.loads(run(tmp_path, "todos", "--json").stdout)] == [f"{case_id}.0"]
 
 
 @pytest.mark.parametrize(
@@ -119,7 +124,16 @@ def test_a_wrong_outcome_is_refused_with_the_accepted_ones(tmp_path: Path) -> No
 
 
 def test_tick_dry_run_shows_what_would_happen_and_writes_nothing(tmp_path: Path) -> None:
-    run(tmp_path, "apply", "karlskrona", "ext-1", "--now", "2026-11-20T15:00")
+    # A bulk-loaded application waits for the intake flow (`apply` would create its to-do at once).
+    from activation import config, services
+    from activation.adapters.db import make_engine, migrate
+    from activation.adapters.sql import SqlStore
+    from tests.conftest import at
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    migrate(engine)
+    services.record_application(SqlStore(engine), config.load(), "karlskrona", "ext-1", at("2026-11-20 15:00"))
+    engine.dispose()
     result = run(tmp_path, "tick", "--dry-run", "--now", "2026-11-20T15:05", "--json")
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)

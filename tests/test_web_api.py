@@ -70,7 +70,10 @@ def test_an_integration_records_an_application_and_gets_the_new_case_id(web: Web
     assert body["created"] is True and body["municipality"] == "karlskrona"
     with web.rt.store.transaction() as tx:
         case = tx.cases([body["case_id"]])[body["case_id"]]
-    assert case.citizen_ref == "ref-api-1" and case.stage == "application"
+    # The first-meeting to-do was written with the case, in the same transaction: no flow run needed.
+    assert case.citizen_ref == "ref-api-1" and case.stage == "first_meeting"
+    todos = Api(web, "caseworker").get("/todos", case_id=body["case_id"]).json()["items"]
+    assert [x["kind"] for x in todos] == ["first_meeting"]
     entries = Accounts(web.rt.engine).audit_entries("karlskrona", case_id=body["case_id"])
     assert [(e["username"], e["action"], e["via"]) for e in entries] == [("cw-01", "record_application", "api")]
 

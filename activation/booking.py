@@ -1,0 +1,65 @@
+"""Book the time of a meeting to-do: the citizen gets an invitation with an .ics file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from activation import journey
+from activation.config import RuleBook
+from activation.errors import ConflictError, InputError, NotFoundError
+from activation.lifecycle import TodoStatus
+from activation.model import LetterRequest
+from activation.ports import Store
+
+
+@dataclass(frozen=True)
+class Booked:
+    """A meeting booked for a to-do, and the invitation queued for the citizen."""
+
+    todo_id: str
+    starts_at: datetime
+    letter_id: str
+    after_deadline: bool
+
+
+def book_meeting(
+    store: Store, rules: RuleBook, todo_id: str, starts_at: datetime, now: datetime, minutes: int = 60, place: str = ""
+) -> Booked:
+    """Book the time of a meeting to-do; the citizen gets an invitation with an .ics file."""
+    rules = rules.as_of(now)
+    if not 15 <= minutes <= 240:
+        raise InputError("a meeting lasts from 15 to 240 minutes", {"minutes": "from 15 to 240"})
+    with store.transaction() as tx:
+        todo = tx.todo(todo_id)
+        if todo is None:
+            raise NotFoundError(f"unknown to-do {todo_id!r}", {"todo_id": "unknown"})
+        if todo.kind not in journey.meeting_kinds():
+            raise InputError(f"to-do {todo_id} is not an open meeting ({todo.kind}, {todo.status})")
+        if todo.status != TodoStatus.OPEN:
+            raise ConflictError(f"to-do {todo_id} is not an open meeting ({todo.kind}, {todo.status})")
+        if starts_at <= now:
+            raise InputError("a meeting is booked for a time still to come", {"starts_at": "in the past"})
+        case = tx.cases([todo.case_id])[todo.case_id]
+        municipality = rules.municipality(case.municipality)
+        office = municipality.calendar()
+        ends_at = starts_at + timedelta(minutes=minutes)
+        same_day = office.local(starts_at).date() == office.local(ends_at).date()
+        if not (office.is_open(starts_at) and office.is_open(ends_at) and same_day):
+            problem = f"the office is closed then; {office.describe()}"
+            raise InputError(problem, {"starts_at": problem})
+        letter_id = f"{todo_id}:booked:{office.local(starts_at):%Y%m%d%H%M}"
+        context = {
+            "case_id": case.id,
+            "municipality": municipality.name,
+            "team": municipality.teams[case.team].name,
+            "timezone": municipality.timezone,
+            "caseworker": case.caseworker,
+            "starts_at": starts_at.isoformat(),
+            "minutes": minutes,
+            "place": place or municipality.name,
+            "uid": letter_id,
+        }
+        letter = LetterRequest(letter_id, case.id, todo_id, "meeting_booked", municipality.language, context)
+        tx.add_letters([letter], now)
+    return Booked(todo_id, starts_at, letter_id, starts_at > todo.due_at)

@@ -113,7 +113,7 @@ def visible_case(tx: CaseReader, user: User, case_id: str) -> Case:
     if case is None:
         raise NotFoundError(f"No case {case_id} visible to you.", {"case_id": "not found"})
     if not may_view_case(user, case):
-        raise AccessDenied(f"No case {case_id} visible to you.", {"case_id": "not found"})
+        raise AccessDenied(f"No case {case_id} visible to you.", {"case_id": "not found"}, case.id, case.municipality)
     return case
 
 
@@ -124,5 +124,5 @@ def visible_todo(tx: CaseReader, user: User, todo_id: str) -> tuple[TodoView, Ca
     if todo is None or case is None:
         raise NotFoundError(f"No to-do {todo_id} visible to you.", {"todo_id": "not found"})
     if not may_view_case(user, case):
-        raise AccessDenied(f"No to-do {todo_id} visible to you.", {"todo_id": "not found"})
+        raise AccessDenied(f"No to-do {todo_id} visible to you.", {"todo_id": "not found"}, case.id, case.municipality)
     return todo, case

@@ -31,7 +31,22 @@ class NotFoundError(InputError):
 
 
 class AccessDenied(NotFoundError):
-    """The thing exists but is not the user's to see: answered exactly as not found, and audited as denied."""
+    """The thing exists but is not the user's to see: answered exactly as not found, and audited as denied.
+
+    `case_id` and `municipality` say whose it was, for the audit log the municipality's managers read;
+    they are never shown to the user who was refused.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, str] | None = None,
+        case_id: str | None = None,
+        municipality: str | None = None,
+    ) -> None:
+        super().__init__(message, fields)
+        self.case_id = case_id
+        self.municipality = municipality
 
 
 class ForbiddenError(InputError):

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from activation.config import Municipality, RuleBook, RuleVersion
+from activation.config import ConfigError, Municipality, RuleBook, RuleVersion
 from activation.deadlines import alarm_records, plan_alarms, plan_deadline, replay_pauses
-from activation.errors import InputError
+from activation.errors import InputError, NotFoundError
 from activation.model import Case, DeadlineRevision, Pause
 from activation.ports import Store, Transaction
 
@@ -114,6 +114,13 @@ def changed_rules(old: Municipality, new: Municipality) -> list[str]:
     return changed
 
 
+def _version(rules: RuleBook, code: str, version: str) -> RuleVersion:
+    try:
+        return rules.find_version(code, version)
+    except ConfigError as exc:
+        raise NotFoundError("; ".join(exc.problems), {"version": "not found"}) from None
+
+
 def _previous(rules: RuleBook, target: RuleVersion) -> RuleVersion:
     history = rules.history[target.municipality.code]
     index = next(n for n, v in enumerate(history) if v is target)
@@ -123,7 +130,7 @@ def _previous(rules: RuleBook, target: RuleVersion) -> RuleVersion:
 
 
 def _plan(tx: Transaction, rules: RuleBook, code: str, version: str, now: datetime) -> ChangePreview:
-    target = rules.find_version(code, version)
+    target = _version(rules, code, version)
     previous = _previous(rules, target)
     changed = changed_rules(previous.municipality, target.municipality)
     preview = ChangePreview(
@@ -197,7 +204,7 @@ def apply_version(
     store: Store, rules: RuleBook, code: str, version: str, now: datetime, by: str = "manager"
 ) -> ChangePreview:
     """Apply a rule version to running cases as previewed: recompute what its policy says, keep the rest."""
-    target = rules.find_version(code, version)
+    target = _version(rules, code, version)
     if target.effective_from is not None and now.date() < target.effective_from:
         raise InputError(
             f"{code} {target.version} takes effect on {target.effective_from}; apply it then (now is {now.date()})"

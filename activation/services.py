@@ -143,7 +143,12 @@ def open_case(
         case_id, created = tx.add_case(case, received_at)
         stored = tx.cases([case_id])[case_id]
         if by is not None and not access.may_view_case(by, stored):
-            raise AccessDenied("No case visible to you for that citizen reference.", {"citizen_ref": "not found"})
+            raise AccessDenied(
+                "No case visible to you for that citizen reference.",
+                {"citizen_ref": "not found"},
+                stored.id,
+                stored.municipality,
+            )
         moved = _advance(tx, rules, now, None, DEFAULT_BATCH, [case_id]) if created else None
         stored = tx.cases([case_id])[case_id] if created else stored
     todos = tuple(x for p in moved.progress for x in (p.todo, *(w.todo for w in p.also)) if x) if moved else ()

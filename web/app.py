@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +19,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from activation.access import User
-from activation.adapters.accounts import Accounts
-from activation.errors import HTTP_STATUS, InputError
+from activation.adapters.accounts import Accounts, AuditEntry
+from activation.errors import HTTP_STATUS, AccessDenied, ForbiddenError, InputError
 from activation.ports import Clock, SystemClock
 from activation.runtime import Runtime, get_runtime
+from web.throttle import AddressThrottle
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("activation.web")
+ERROR_500 = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong</title>"
+    "<h1>Something went wrong</h1><p>It has been logged. Go back and try again; nothing you typed was saved.</p>"
+)
 SESSION_COOKIE = "activation_session"
 
 # Pages hold citizens' data: nothing runs but our own files, nothing frames us, nothing is cached.
@@ -220,7 +228,37 @@ def check_csrf(request: Request, token: str | None) -> None:
     """Refuse a form post that does not carry the session's CSRF token."""
     expected = getattr(request.state, "csrf", None)
     if not expected or not token or token != expected:
+        record_denied(request, "the form's CSRF token is missing or wrong")
         raise StarletteHTTPException(403, "The form has expired or did not come from this site; reload and try again.")
+
+
+def record_denied(
+    request: Request, reason: str, case_id: str | None = None, municipality: str | None = None, who: str | None = None
+) -> None:
+    """Write a refused attempt to the audit log: who, what (method and path), when, through what, why.
+
+    The line goes to the municipality of the case that was asked for (its managers read it on the
+    console's audit page), else to the user's own. Never fails the request it reports on.
+    """
+    user = signed_in(request)
+    username = user.username if user else (who or "-")
+    role = user.role if user else "anonymous"
+    where = municipality or (user.municipality if user else None)
+    via = "api" if request.url.path.startswith("/api/") else "web"
+    detail = f"{request.method} {request.url.path}: {reason}"
+    # The refusal stands even if the line cannot be written; /health reports a database that ill.
+    with contextlib.suppress(SQLAlchemyError):
+        accounts(request).audit(
+            [AuditEntry(username[:64], role, "denied", case_id, where, via, detail[:500])], clock(request).now()
+        )
+
+
+def denied(request: Request, exc: Exception) -> None:
+    """Audit a use case's refusal when it was about access (not yours to see, not yours to do)."""
+    if isinstance(exc, AccessDenied):
+        record_denied(request, "not the user's to see", exc.case_id, exc.municipality)
+    elif isinstance(exc, ForbiddenError):
+        record_denied(request, str(exc))
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -240,6 +278,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.templates = templates_env()
+    app.state.throttle = AddressThrottle()
     app.add_middleware(SignInMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -261,6 +300,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        user = signed_in(request)
+        record_denied(request, f"the role {user.role if user else '-'} may not use this")
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "your role does not allow this"}, 403)
         return page(request, "error.html.j2", 403, title="Not allowed", message="Your role does not allow this page.")
@@ -269,10 +310,25 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def _input_error(request: Request, exc: InputError) -> Response:
         # The use case said what kind of problem it is; the answer follows from that alone.
         status = HTTP_STATUS[exc.kind]
+        denied(request, exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc), "fields": exc.fields}, status)
         titles = {404: "Not found", 403: "Not allowed", 409: "Already done"}
         return page(request, "error.html.j2", status, title=titles.get(status, "Cannot do that"), message=str(exc))
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        # Outside every middleware (Starlette answers 500s last): the headers are added here, the
+        # details go to the log by path and error class only, never to the browser.
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        if request.url.path.startswith("/api/"):
+            response: Response = JSONResponse({"detail": "something went wrong on our side; it has been logged"}, 500)
+        else:
+            response = HTMLResponse(ERROR_500, 500)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers[name] = value
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

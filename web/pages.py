@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from activation import access, journey, services
 from activation.access import User
 from activation.adapters.accounts import AuditEntry
-from activation.errors import HTTP_STATUS, InputError
+from activation.errors import HTTP_STATUS, ForbiddenError, InputError
 from activation.model import Case, TodoView, team_queue
 from activation.ports import TodoFilter
 from web import todo_forms
@@ -23,11 +23,13 @@ from web.app import (
     check_csrf,
     clock,
     page,
+    record_denied,
     require,
     runtime,
     secure_cookies,
 )
 from web.format import DEFAULT_TZ
+from web.throttle import AddressThrottle
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,8 +67,28 @@ def sign_in(
     """Check the password and start a session."""
     store = accounts(request)
     now = clock(request).now()
+    if not _same_origin(request):
+        # A sign-in form posted from another site (login CSRF) signs nobody in.
+        record_denied(request, "sign-in posted from another site", who=username.strip().lower())
+        raise HTTPException(403, "Sign in from this site's own sign-in page.")
+    throttle: AddressThrottle = request.app.state.throttle
+    address = request.client.host if request.client else "-"
+    if throttle.blocked(address, now):
+        record_denied(request, "too many failed sign-ins from this address", who=username.strip().lower())
+        wait = throttle.retry_after(address, now)
+        refused = page(
+            request,
+            "sign_in.html.j2",
+            429,
+            next=next,
+            error=f"Too many failed sign-ins from here; try again in {max(1, wait // 60)} minutes.",
+            username=username,
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     user = store.check_password(username.strip().lower(), password, now)
     if user is None:
+        throttle.failed(address, now)
         # One message for every failure: a wrong name, a wrong password and a locked account look alike.
         return page(
             request,
@@ -83,6 +105,12 @@ def sign_in(
         SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request), path="/"
     )
     return response
+
+
+def _same_origin(request: Request) -> bool:
+    # Browsers send Origin with every form POST; a client without one (a script) is judged by its password.
+    origin = request.headers.get("origin")
+    return origin is None or (origin != "null" and urlparse(origin).netloc == request.headers.get("host"))
 
 
 @router.post("/sign-out")
@@ -314,7 +342,7 @@ def reassign(request: Request, case_id: str, caseworker: str = Form(""), csrf: s
     check_csrf(request, csrf)
     case = _case(request, user, case_id)
     if not access.may_reassign(user, case):
-        raise HTTPException(403, "Only the team's lead can reassign its cases.")
+        raise ForbiddenError("Only the team's lead can reassign its cases.")
     target = accounts(request).user(caseworker.strip())
     if target is None or target.role != "caseworker" or target.team != case.team:
         raise InputError(f"{caseworker!r} is not a caseworker in team {case.team}")

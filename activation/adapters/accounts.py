@@ -85,7 +85,7 @@ class Accounts:
             raise InputError(f"user {user.username!r} already exists") from None
 
     def set_password(self, username: str, password: str) -> None:
-        """Give a user a new password and unlock the account."""
+        """Give a user a new password, unlock the account and end their sessions."""
         if len(password) < 10:
             raise InputError("the password needs at least 10 characters")
         with self.engine.begin() as conn:
@@ -95,6 +95,8 @@ class Accounts:
                 .values(password_hash=_hasher.hash(password), failed_sign_ins=0, locked_until=None)
                 .returning(t.users.c.username)
             ).first()
+            # A new password ends every session: whoever knew the old one is signed out everywhere.
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.username == username))
         if done is None:
             raise InputError(f"unknown user {username!r}")
 

@@ -23,7 +23,7 @@ from activation.config import ConfigError
 from activation.errors import HTTP_STATUS, InputError
 from activation.journey import JourneyError
 from activation.model import Case
-from web.app import NotSignedIn, accounts, clock, require
+from web.app import NotSignedIn, accounts, clock, denied, require
 
 API_ROLES = ("caseworker", "team_lead", "manager")
 KEY_MAX = 128
@@ -168,6 +168,7 @@ async def _answer(request: Request, handler: Callable[[Request], Awaitable[Respo
     except RequestValidationError as exc:
         return _validation_problem(exc)
     except InputError as exc:
+        denied(request, exc)
         return _input_problem(exc)
     except (ConfigError, JourneyError, CalendarError) as exc:
         return _problem(422, str(exc), {})

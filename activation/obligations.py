@@ -15,6 +15,7 @@ from datetime import datetime
 from activation import journey
 from activation.config import CadenceRule, Municipality
 from activation.deadlines import alarm_records, plan_alarms
+from activation.lifecycle import closing_status
 from activation.model import AlarmRecord, Case, DeadlineRecord, OpenDeadline, Step
 
 
@@ -130,8 +131,9 @@ def apply_step(
             still_open.append(current)  # e.g. the 2nd of 4 meetings: the period still ends when it did
             continue
         if current is not None:
-            in_time = at <= current.due_at or current.paused_since is not None
-            changes.closed.append((current.id, "met" if in_time else "missed", at))
+            # The period closes like a to-do's deadline: in time by its due time or while paused.
+            status = closing_status(current.due_at, current.paused_since, at)
+            changes.closed.append((current.id, status.value, at))
         record, alarms = _period(municipality, config_version, case, step, rule_key, base, due, why)
         changes.opened.append((record, alarms))
         still_open.append(OpenDeadline(record.id, case.id, None, rule_key, base, due, 1, None, case.assignee))

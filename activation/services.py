@@ -24,7 +24,7 @@ from activation.model import (
 )
 from activation.obligations import ObligationChanges, apply_step
 from activation.pauses import pause_new_deadlines
-from activation.ports import Store, new_case_id
+from activation.ports import Cases, DeadlinesAndAlarms, Store, UnitOfWork, new_case_id
 from activation.progress import as_open, follow_up_work, plan_progress, plan_work
 
 DEFAULT_BATCH = 500
@@ -40,7 +40,7 @@ class Recorded:
 
 
 def record_application(
-    store: Store,
+    store: UnitOfWork[Cases],
     rules: RuleBook,
     municipality: str,
     citizen_ref: str,
@@ -291,7 +291,11 @@ def _check_length(municipality: Municipality, intervention: str, placement: dict
 
 
 def sweep(
-    store: Store, now: datetime, batch: int = 10_000, max_batches: int | None = None, kind: str | None = None
+    store: UnitOfWork[DeadlinesAndAlarms],
+    now: datetime,
+    batch: int = 10_000,
+    max_batches: int | None = None,
+    kind: str | None = None,
 ) -> SweepReport:
     """Fire every due reminder and escalation (or one kind), batch by batch, each exactly once."""
     total = SweepReport()
@@ -333,7 +337,9 @@ class Assigned:
     alerted: bool
 
 
-def assign_caseworker(store: Store, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
+def assign_caseworker(
+    store: UnitOfWork[Cases], rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str
+) -> Assigned:
     """Make a caseworker responsible for a case; too many changes alert the team lead."""
     rules = rules.as_of(now)
     caseworker = caseworker.strip()

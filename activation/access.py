@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
 
 from activation.errors import AccessDenied, InputError, NotFoundError
 from activation.journey import ROLES
 from activation.model import Case, TodoView, team_queue
+from activation.ports import Cases, CasesAndTodos
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -99,15 +99,7 @@ def may_record_application(user: User, municipality: str) -> bool:
     return user.works_cases and user.municipality == municipality
 
 
-class CaseReader(Protocol):
-    """The part of a transaction the finders below need."""
-
-    def cases(self, ids: list[str]) -> dict[str, Case]: ...
-
-    def todo(self, todo_id: str) -> TodoView | None: ...
-
-
-def visible_case(tx: CaseReader, user: User, case_id: str) -> Case:
+def visible_case(tx: Cases, user: User, case_id: str) -> Case:
     """Return a case the user may see; one that is missing and one that is not theirs answer alike."""
     case = tx.cases([case_id]).get(case_id)
     if case is None:
@@ -117,7 +109,7 @@ def visible_case(tx: CaseReader, user: User, case_id: str) -> Case:
     return case
 
 
-def visible_todo(tx: CaseReader, user: User, todo_id: str) -> tuple[TodoView, Case]:
+def visible_todo(tx: CasesAndTodos, user: User, todo_id: str) -> tuple[TodoView, Case]:
     """Return a to-do the user may see with its case; missing and not theirs answer alike."""
     todo = tx.todo(todo_id)
     case = tx.cases([todo.case_id]).get(todo.case_id) if todo else None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from activation.ports import Store
+from activation.ports import Letters, UnitOfWork
 
 
 class LetterError(ValueError):
@@ -30,7 +30,7 @@ class LettersRendered:
 
 
 def render_pending_letters(
-    store: Store, render: Renderer, now: datetime, batch: int = 500, max_batches: int | None = None
+    store: UnitOfWork[Letters], render: Renderer, now: datetime, batch: int = 500, max_batches: int | None = None
 ) -> LettersRendered:
     """Render pending letters batch after batch until none is left that can be rendered."""
     report = LettersRendered()

@@ -11,7 +11,7 @@ from activation.config import ConfigError, Municipality, RuleBook
 from activation.deadlines import alarm_records, due_after_pause, plan_alarms
 from activation.errors import ConflictError, InputError, NotFoundError
 from activation.model import Case, DeadlineRevision, OpenDeadline, Pause
-from activation.ports import Store, Transaction, new_case_id
+from activation.ports import Cases, DeadlinesAndAlarms, PausedClocks, UnitOfWork, new_case_id
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def _municipality(rules: RuleBook, case: Case) -> Municipality:
         raise InputError(str(exc)) from None
 
 
-def _case(tx: Transaction, case_id: str) -> Case:
+def _case(tx: Cases, case_id: str) -> Case:
     case = tx.cases([case_id]).get(case_id)
     if case is None:
         raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
@@ -41,7 +41,7 @@ def _case(tx: Transaction, case_id: str) -> Case:
 
 
 def record_pause(
-    store: Store,
+    store: UnitOfWork[PausedClocks],
     rules: RuleBook,
     case_id: str,
     basis: str,
@@ -79,7 +79,12 @@ def record_pause(
 
 
 def end_pause(
-    store: Store, rules: RuleBook, pause_id: str, ends_at: datetime, now: datetime, by: str = "caseworker"
+    store: UnitOfWork[PausedClocks],
+    rules: RuleBook,
+    pause_id: str,
+    ends_at: datetime,
+    now: datetime,
+    by: str = "caseworker",
 ) -> PauseResult:
     """End an open-ended pause: stopped deadlines resume with the time left, or restart by their rule."""
     rules = rules.as_of(now)
@@ -106,7 +111,7 @@ def end_pause(
     return PauseResult(ended, revisions)
 
 
-def pause_new_deadlines(tx: Transaction, rules: RuleBook, deadlines: Sequence[OpenDeadline], now: datetime) -> None:
+def pause_new_deadlines(tx: PausedClocks, rules: RuleBook, deadlines: Sequence[OpenDeadline], now: datetime) -> None:
     """Stop or move deadlines just created for cases that are paused right now."""
     if not deadlines:
         return
@@ -119,7 +124,7 @@ def pause_new_deadlines(tx: Transaction, rules: RuleBook, deadlines: Sequence[Op
 
 
 def _apply(
-    tx: Transaction,
+    tx: DeadlinesAndAlarms,
     municipality: Municipality,
     case: Case,
     pause: Pause,

@@ -1,4 +1,4 @@
-"""What the domain needs from the outside world: a clock, ids and a transactional store."""
+"""What the domain needs from the outside world: a clock, ids and a transactional store, role by role."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import secrets
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 from activation.model import (
     Case,
@@ -23,6 +23,7 @@ from activation.model import (
     TodoView,
 )
 from activation.obligations import CaseObligations, ObligationChanges
+from activation.reads import OpenDeadlineOfRule, RuleChangeRecord
 
 
 class Clock(Protocol):
@@ -71,12 +72,36 @@ class TodoFilter:
     limit: int = 200
 
 
-class Transaction(Protocol):
-    """One unit of work against the store; commits on success, rolls back on error."""
+class Cases(Protocol):
+    """A caseworker's cases: opening one, who holds it, and telling the team lead about frequent changes."""
 
     def add_case(self, case: Case, received_at: datetime) -> tuple[str, bool]:
         """Insert a case and its 'received' step; return (case id, created) and never duplicate."""
         ...
+
+    def cases(self, ids: Sequence[str]) -> dict[str, Case]:
+        """Return the cases with these ids."""
+        ...
+
+    def last_step_id(self, case_id: str) -> int:
+        """Return the id of the case's most recent step."""
+        ...
+
+    def assign_caseworker(self, case_: Case, caseworker: str, now: datetime, by: str) -> int:
+        """Make caseworker responsible; their open to-dos and pending reminders follow. Return to-dos moved."""
+        ...
+
+    def caseworker_changes(self, case_id: str) -> list[datetime]:
+        """Return when the case changed from one caseworker to another (first assignments excluded)."""
+        ...
+
+    def add_alert(self, alert_id: str, case_: Case, role: str, rule_key: str, now: datetime) -> None:
+        """Notify a role about a case once (the id makes a repeat harmless)."""
+        ...
+
+
+class JourneySteps(Protocol):
+    """Outcomes recorded on cases, taken by the flows to move each case one step on the journey."""
 
     def claim_pending_steps(
         self, from_stages: Sequence[str] | None, limit: int, now: datetime, case_ids: Sequence[str] | None = None
@@ -96,21 +121,21 @@ class Transaction(Protocol):
         """Give parked steps a fresh set of attempts; return how many."""
         ...
 
-    def cases(self, ids: Sequence[str]) -> dict[str, Case]:
-        """Return the cases with these ids."""
-        ...
-
-    def obligation_states(self, case_ids: Sequence[str]) -> dict[str, CaseObligations]:
-        """Return each case's obligation run: when it began, its events and its open periods."""
-        ...
-
-    def save_obligations(self, changes: ObligationChanges, run_starts: dict[str, datetime | None]) -> None:
-        """Write obligation events, close finished periods and open the next ones."""
+    def pending_steps(self, from_stages: Sequence[str] | None, limit: int) -> list[Step]:
+        """Return unapplied steps without taking them."""
         ...
 
     def save_progress(self, progress: Sequence[Progress]) -> None:
         """Write what applied steps produced, in bulk; a repeated write changes nothing."""
         ...
+
+    def add_work(self, works: Sequence[SideWork]) -> None:
+        """Insert to-dos with their deadlines and alarms; a repeated insert changes nothing."""
+        ...
+
+
+class Todos(Protocol):
+    """What caseworkers have to do, and recording what they did."""
 
     def todo(self, todo_id: str) -> TodoView | None:
         """Return one to-do."""
@@ -122,6 +147,14 @@ class Transaction(Protocol):
         """Close a to-do and its deadline, cancel unfired alarms and record the outcome as a step."""
         ...
 
+    def list_todos(self, query: TodoFilter) -> list[TodoView]:
+        """Return to-dos matching the filter, soonest due first."""
+        ...
+
+
+class DeadlinesAndAlarms(Protocol):
+    """Open deadlines, their reminders and escalations, and moving or stopping them."""
+
     def fire_due_alarms(self, now: datetime, limit: int, kind: str | None = None) -> SweepReport:
         """Fire one batch of due alarms (of one kind, or all) exactly once each."""
         ...
@@ -130,13 +163,47 @@ class Transaction(Protocol):
         """Return alarms that a sweep at now would fire, without writing."""
         ...
 
-    def pending_steps(self, from_stages: Sequence[str] | None, limit: int) -> list[Step]:
-        """Return unapplied steps without taking them."""
+    def open_deadlines(self, case_ids: Sequence[str]) -> list[OpenDeadline]:
+        """Return the open deadlines of these cases, running or stopped."""
         ...
 
-    def list_todos(self, query: TodoFilter) -> list[TodoView]:
-        """Return to-dos matching the filter, soonest due first."""
+    def suspend_deadlines(self, revisions: Sequence[DeadlineRevision], now: datetime) -> None:
+        """Stop the clocks of these deadlines: alarms not yet fired wait until the pause ends."""
         ...
+
+    def revise_deadlines(self, revisions: Sequence[DeadlineRevision], now: datetime) -> None:
+        """Move deadlines to their new due time, replacing alarms not yet fired with the new ones."""
+        ...
+
+
+class RuleVersions(Protocol):
+    """A new version of a municipality's rules applied to running cases."""
+
+    # A port of the unit of work, not of the read side: applying a version plans and writes in one
+    # transaction, so what is applied is what was planned.
+    def open_deadlines_of_rules(self, municipality: str, rule_keys: Sequence[str]) -> list[OpenDeadlineOfRule]:
+        """Return a municipality's open deadlines of these rules, with team, stage and alarm steps fired."""
+        ...
+
+    def record_rule_change(self, change: RuleChangeRecord) -> None:
+        """Keep a record of a rule version applied to running cases."""
+        ...
+
+
+class Obligations(Protocol):
+    """The target group's meeting and offer obligations: their events and open periods."""
+
+    def obligation_states(self, case_ids: Sequence[str]) -> dict[str, CaseObligations]:
+        """Return each case's obligation run: when it began, its events and its open periods."""
+        ...
+
+    def save_obligations(self, changes: ObligationChanges, run_starts: dict[str, datetime | None]) -> None:
+        """Write obligation events, close finished periods and open the next ones."""
+        ...
+
+
+class Pauses(Protocol):
+    """Pauses on a legal ground that stop a citizen's clocks."""
 
     def pauses(self, case_id: str) -> list[Pause]:
         """Return a case's pauses, oldest first."""
@@ -158,68 +225,9 @@ class Transaction(Protocol):
         """Return the pause covering `now` for each of these cases that has one."""
         ...
 
-    def open_deadlines(self, case_ids: Sequence[str]) -> list[OpenDeadline]:
-        """Return the open deadlines of these cases, running or stopped."""
-        ...
 
-    def suspend_deadlines(self, revisions: Sequence[DeadlineRevision], now: datetime) -> None:
-        """Stop the clocks of these deadlines: alarms not yet fired wait until the pause ends."""
-        ...
-
-    def revise_deadlines(self, revisions: Sequence[DeadlineRevision], now: datetime) -> None:
-        """Move deadlines to their new due time, replacing alarms not yet fired with the new ones."""
-        ...
-
-    def list_deadlines(
-        self,
-        case_id: str | None = None,
-        municipality: str | None = None,
-        overdue_at: datetime | None = None,
-        obligations_only: bool = False,
-        limit: int = 200,
-    ) -> list[dict[str, Any]]:
-        """Return open deadlines, to-dos' and obligations', soonest due first."""
-        ...
-
-    def open_deadlines_of_rules(self, municipality: str, rule_keys: Sequence[str]) -> list[dict[str, Any]]:
-        """Return a municipality's open deadlines of these rules, with team, stage and alarm steps fired."""
-        ...
-
-    def record_rule_change(self, change: dict[str, Any]) -> None:
-        """Keep a record of a rule version applied to running cases."""
-        ...
-
-    def rule_changes(self, municipality: str) -> list[dict[str, Any]]:
-        """Return the rule versions applied to a municipality's running cases, newest first."""
-        ...
-
-    def case_detail(self, case_id: str) -> dict[str, Any] | None:
-        """Return everything about one case: steps, to-dos, deadlines with history and alarms, pauses."""
-        ...
-
-    def assign_caseworker(self, case_: Case, caseworker: str, now: datetime, by: str) -> int:
-        """Make caseworker responsible; their open to-dos and pending reminders follow. Return to-dos moved."""
-        ...
-
-    def caseworker_changes(self, case_id: str) -> list[datetime]:
-        """Return when the case changed from one caseworker to another (first assignments excluded)."""
-        ...
-
-    def add_alert(self, alert_id: str, case_: Case, role: str, rule_key: str, now: datetime) -> None:
-        """Notify a role about a case once (the id makes a repeat harmless)."""
-        ...
-
-    def last_step_id(self, case_id: str) -> int:
-        """Return the id of the case's most recent step."""
-        ...
-
-    def add_work(self, works: Sequence[SideWork]) -> None:
-        """Insert to-dos with their deadlines and alarms; a repeated insert changes nothing."""
-        ...
-
-    def occupancy(self, municipality: str, on: date) -> dict[str, int]:
-        """Return how many placements of each intervention are running on a day."""
-        ...
+class Letters(Protocol):
+    """Letters to citizens, queued and rendered."""
 
     def pending_letters(self, limit: int) -> list[LetterRequest]:
         """Return letters not yet rendered, oldest first."""
@@ -234,9 +242,32 @@ class Transaction(Protocol):
         ...
 
 
-class Store(Protocol):
-    """Where cases live."""
+class Transaction(Cases, JourneySteps, Todos, DeadlinesAndAlarms, RuleVersions, Obligations, Pauses, Letters, Protocol):
+    """One unit of work against the store, every role at once; commits on success, rolls back on error."""
 
-    def transaction(self) -> AbstractContextManager[Transaction]:
+
+class CasesAndTodos(Cases, Todos, Protocol):
+    """A to-do with its case: what finding one the user may see needs."""
+
+
+class PausedClocks(Cases, Pauses, DeadlinesAndAlarms, Protocol):
+    """A case's pauses and the deadlines they stop or move."""
+
+
+class RulePlanning(RuleVersions, Pauses, Protocol):
+    """The open deadlines a rule version may move, and the pauses their new due times live through again."""
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class UnitOfWork(Protocol[T_co]):
+    """A store opening units of work that offer (at least) the roles T_co; a Store is one for every role."""
+
+    def transaction(self) -> AbstractContextManager[T_co]:
         """Open a unit of work."""
         ...
+
+
+class Store(UnitOfWork[Transaction], Protocol):
+    """Where cases live: every role in one unit of work."""

@@ -16,7 +16,8 @@ from activation.config import ConfigError, Municipality, RuleBook, RuleVersion
 from activation.deadlines import alarm_records, plan_alarms, plan_deadline, replay_pauses
 from activation.errors import InputError, NotFoundError
 from activation.model import Case, DeadlineRevision, Pause
-from activation.ports import Store, Transaction
+from activation.ports import RulePlanning, Store, UnitOfWork
+from activation.reads import RuleChangeRecord
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def _previous(rules: RuleBook, target: RuleVersion) -> RuleVersion:
     return history[index - 1]
 
 
-def _plan(tx: Transaction, rules: RuleBook, code: str, version: str, now: datetime) -> ChangePreview:
+def _plan(tx: RulePlanning, rules: RuleBook, code: str, version: str, now: datetime) -> ChangePreview:
     target = _version(rules, code, version)
     previous = _previous(rules, target)
     changed = changed_rules(previous.municipality, target.municipality)
@@ -146,55 +147,57 @@ def _plan(tx: Transaction, rules: RuleBook, code: str, version: str, now: dateti
     municipality = target.municipality
     pauses: dict[str, list[Pause]] = {}
     for d in tx.open_deadlines_of_rules(municipality.code, changed):
-        key = d["rule_key"]
-        if d["config_version"] == target.stamp:
+        key = d.rule_key
+        if d.config_version == target.stamp:
             preview.already += 1
             continue
         if target.policy(key) != "recompute":
             preview.kept[key] += 1
             continue
-        if d["paused_since"] is not None:
+        if d.paused_since is not None:
             preview.paused[key] += 1
             continue
-        new_plan = plan_deadline(municipality, target.stamp, key, d["started_at"], d["start_event"])
-        if d["case_id"] not in pauses:
-            pauses[d["case_id"]] = tx.pauses(d["case_id"])
+        new_plan = plan_deadline(municipality, target.stamp, key, d.started_at, d.start_event)
+        if d.case_id not in pauses:
+            pauses[d.case_id] = tx.pauses(d.case_id)
         # The time past pauses gave is kept by living them again under the new rule, on its calendar.
-        new_due = replay_pauses(municipality, key, d["started_at"], new_plan.due_at, pauses[d["case_id"]])
-        if new_due == d["due_at"]:
+        new_due = replay_pauses(municipality, key, d.started_at, new_plan.due_at, pauses[d.case_id])
+        if new_due == d.due_at:
             preview.kept[key] += 1
             continue
-        case = Case(d["case_id"], municipality.code, "", d["team"], d["caseworker"], d["stage"] or "", d["started_at"])
-        assignee = d["assignee"] or case.assignee
-        revision = d["revision"] + 1
+        case = Case(d.case_id, municipality.code, "", d.team, d.caseworker, d.stage or "", d.started_at)
+        assignee = d.assignee or case.assignee
+        revision = d.revision + 1
         # Steps that already fired under the old time do not fire again; the rest get new rows.
         planned = tuple(
             a
-            for a in plan_alarms(municipality, key, new_due, not_before=d["started_at"])
-            if f"{a.kind[0]}{a.step}" not in d["fired_steps"]
+            for a in plan_alarms(municipality, key, new_due, not_before=d.started_at)
+            if f"{a.kind[0]}{a.step}" not in d.fired_steps
         )
-        alarms = alarm_records(f"{d['id']}@{revision}", d["id"], case, assignee, planned, new_due)
+        alarms = alarm_records(f"{d.id}@{revision}", d.id, case, assignee, planned, new_due)
         fire_now = tuple(
             f"{a.kind[0]}{a.step}"
             for a in planned
             if a.fires_at <= now and not (a.kind == "reminder" and new_due <= now)  # the sweep skips those
         )
-        old_text = d["due_at"].astimezone(ZoneInfo(municipality.timezone)).strftime("%a %d %b %Y %H:%M")
+        old_text = d.due_at.astimezone(ZoneInfo(municipality.timezone)).strftime("%a %d %b %Y %H:%M")
         reason = (
             f"rule version {target.version} (from {preview.effective_from}, policy recompute) applied:"
             f" was due {old_text}; {new_plan.explanation}"
         )
         revision_record = DeadlineRevision(
-            d["id"], revision, d["due_at"], new_due, reason, alarms, config_version=target.stamp
+            d.id, revision, d.due_at, new_due, reason, alarms, config_version=target.stamp
         )
         preview.moves.append(
-            Move(d["id"], d["case_id"], key, d["stage"] or "obligation", d["team"], d["due_at"], new_due, fire_now,
+            Move(d.id, d.case_id, key, d.stage or "obligation", d.team, d.due_at, new_due, fire_now,
                  revision_record)
         )  # fmt: skip
     return preview
 
 
-def preview_version(store: Store, rules: RuleBook, code: str, version: str, now: datetime) -> ChangePreview:
+def preview_version(
+    store: UnitOfWork[RulePlanning], rules: RuleBook, code: str, version: str, now: datetime
+) -> ChangePreview:
     """Show what applying a rule version to running cases would do; write nothing."""
     with store.transaction() as tx:
         return _plan(tx, rules, code, version, now)
@@ -214,14 +217,14 @@ def apply_version(
         tx.revise_deadlines([m.revision for m in preview.moves], now)
         preview.applied = True
         tx.record_rule_change(
-            {
-                "municipality": preview.municipality,
-                "version": preview.version,
-                "stamp": preview.stamp,
-                "applied_at": now,
-                "applied_by": by,
-                "moved": len(preview.moves),
-                "summary": preview.summary(),
-            }
+            RuleChangeRecord(
+                municipality=preview.municipality,
+                version=preview.version,
+                stamp=preview.stamp,
+                applied_at=now,
+                applied_by=by,
+                moved=len(preview.moves),
+                summary=preview.summary(),
+            )
         )
     return preview

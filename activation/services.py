@@ -25,7 +25,7 @@ from activation.model import (
 )
 from activation.obligations import ObligationChanges, apply_step
 from activation.pauses import pause_new_deadlines
-from activation.ports import Store, Transaction, new_case_id
+from activation.ports import Cases, DeadlinesAndAlarms, Store, Transaction, UnitOfWork, new_case_id
 from activation.progress import as_open, follow_up_work, plan_progress, plan_work
 
 DEFAULT_BATCH = 500
@@ -82,7 +82,7 @@ def _new_case(
 
 
 def record_application(
-    store: Store,
+    store: UnitOfWork[Cases],
     rules: RuleBook,
     municipality: str,
     citizen_ref: str,
@@ -387,7 +387,11 @@ def _check_length(municipality: Municipality, intervention: str, placement: dict
 
 
 def sweep(
-    store: Store, now: datetime, batch: int = 10_000, max_batches: int | None = None, kind: str | None = None
+    store: UnitOfWork[DeadlinesAndAlarms],
+    now: datetime,
+    batch: int = 10_000,
+    max_batches: int | None = None,
+    kind: str | None = None,
 ) -> SweepReport:
     """Fire every due reminder and escalation (or one kind), batch by batch, each exactly once."""
     total = SweepReport()
@@ -435,13 +439,15 @@ class Assigned:
     alerted: bool
 
 
-def assign_caseworker(store: Store, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
+def assign_caseworker(
+    store: UnitOfWork[Cases], rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str
+) -> Assigned:
     """Make a caseworker responsible for a case; too many changes alert the team lead."""
     with store.transaction() as tx:
         return _assign(tx, rules, case_id, caseworker, now, by)
 
 
-def _assign(tx: Transaction, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
+def _assign(tx: Cases, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
     rules = rules.as_of(now)
     caseworker = caseworker.strip()
     if not caseworker:

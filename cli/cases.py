@@ -37,8 +37,8 @@ def interventions(
     at = parse_time(now)
     rt = runtime()
     m = rt.rules.municipality(municipality)
-    with rt.store.transaction() as tx:
-        taken = tx.occupancy(m.code, at.astimezone(ZoneInfo(m.timezone)).date())
+    with rt.store.reads() as reads:
+        taken = reads.occupancy(m.code, at.astimezone(ZoneInfo(m.timezone)).date())
     rows = [
         {
             "intervention": key,
@@ -219,71 +219,63 @@ def case_show(
     """Show a case: where it is in the journey, its to-dos, open deadlines and why each is due then."""
     at = parse_time(now)
     rt = runtime()
-    with rt.store.transaction() as tx:
-        detail = tx.case_detail(case_id)
+    with rt.store.reads() as reads:
+        detail = reads.case_detail(case_id)
     if detail is None:
         raise UserError(f"unknown case {case_id!r}")
     if as_json:
         emit_json(detail)
         return
-    c = detail["case"]
-    tz = (
-        rt.rules.municipality(c["municipality"]).timezone
-        if c["municipality"] in rt.rules.municipalities
-        else DEFAULT_TZ
-    )
-    console.rule(f"Case {c['id']} ({c['municipality']}, team {c['team']})")
+    c = detail.case
+    tz = rt.rules.municipality(c.municipality).timezone if c.municipality in rt.rules.municipalities else DEFAULT_TZ
+    console.rule(f"Case {c.id} ({c.municipality}, team {c.team})")
     console.print(
-        f"Citizen reference {c['citizen_ref']}; caseworker {c['caseworker'] or 'none (team queue)'}; {c['status']}"
-        f"; opened {local_time(c['created_at'], tz)}"
+        f"Citizen reference {c.citizen_ref}; caseworker {c.caseworker or 'none (team queue)'}; {c.status}"
+        f"; opened {local_time(c.created_at, tz)}"
     )
-    path = " -> ".join(f"[bold reverse]{name}[/]" if name == c["stage"] else name for name in journey.stage_names())
+    path = " -> ".join(f"[bold reverse]{name}[/]" if name == c.stage else name for name in journey.stage_names())
     console.print(f"Journey: {path}")
     console.print("\n[bold]Timeline[/]")
-    for step in detail["steps"]:
+    for step in detail.steps:
         state = (
             "applied"
-            if step["applied_at"]
-            else ("parked: " + (step["last_error"] or "") if step["failures"] >= 3 else "waiting for the next tick")
+            if step.applied_at
+            else ("parked: " + (step.last_error or "") if step.failures >= 3 else "waiting for the next tick")
         )
-        when = local_time(step["occurred_at"], tz)
-        console.print(f"  {when}  {step['from_stage']}: {step['outcome']} ({step['recorded_by']}; {state})")
-        if step["data"]:
-            record = "; ".join(f"{k}: {v}" for k, v in step["data"].items() if v not in (None, [], {}))
+        when = local_time(step.occurred_at, tz)
+        console.print(f"  {when}  {step.from_stage}: {step.outcome} ({step.recorded_by}; {state})")
+        if step.data:
+            record = "; ".join(f"{k}: {v}" for k, v in step.data.items() if v not in (None, [], {}))
             console.print(f"    form: {record}", highlight=False)
-    for p in detail["pauses"]:
-        end = f"until {local_time(p['ends_at'], tz)}" if p["ends_at"] else "until resumed"
-        console.print(f"  {local_time(p['starts_at'], tz)}  pause {p['id']} ({p['basis']}) {end}")
-    for change in detail["caseworker_changes"]:
-        when = local_time(change["changed_at"], tz)
-        console.print(f"  {when}  caseworker {change['previous'] or 'team queue'} -> {change['caseworker']}")
-    for n in detail["notifications"]:
-        console.print(
-            f"  {local_time(n['created_at'], tz)}  {n['kind']} {n['step']} to {n['recipient']} ({n['rule_key']})"
-        )
+    for p in detail.pauses:
+        end = f"until {local_time(p.ends_at, tz)}" if p.ends_at else "until resumed"
+        console.print(f"  {local_time(p.starts_at, tz)}  pause {p.id} ({p.basis}) {end}")
+    for change in detail.caseworker_changes:
+        when = local_time(change.changed_at, tz)
+        console.print(f"  {when}  caseworker {change.previous or 'team queue'} -> {change.caseworker}")
+    for n in detail.notifications:
+        console.print(f"  {local_time(n.created_at, tz)}  {n.kind} {n.step} to {n.recipient} ({n.rule_key})")
     console.print("\n[bold]Deadlines[/]")
-    for d in detail["deadlines"]:
-        if d["status"] != "open":
-            status = d["status"]
-        elif d["paused_since"]:
-            status = f"[yellow]clock stopped since {local_time(d['paused_since'], tz)}[/]"
+    for d in detail.deadlines:
+        if d.status != "open":
+            status = d.status
+        elif d.paused_since:
+            status = f"[yellow]clock stopped since {local_time(d.paused_since, tz)}[/]"
         else:
-            status = "[red]overdue[/]" if d["due_at"] < at else "open"
-        console.print(f"  {d['id']} {d['rule_key']}: due {local_time(d['due_at'], tz)} - {status}")
-        console.print(f"    why: {d['explanation']}", highlight=False)
-        for h in d["history"]:
-            after = local_time(h["due_after"], tz) if h["due_after"] else "clock stopped"
+            status = "[red]overdue[/]" if d.due_at < at else "open"
+        console.print(f"  {d.id} {d.rule_key}: due {local_time(d.due_at, tz)} - {status}")
+        console.print(f"    why: {d.explanation}", highlight=False)
+        for h in d.history:
+            after = local_time(h.due_after, tz) if h.due_after else "clock stopped"
             console.print(
-                f"    revision {h['revision']} ({local_time(h['changed_at'], tz)}): -> {after}; {h['reason']}",
+                f"    revision {h.revision} ({local_time(h.changed_at, tz)}): -> {after}; {h.reason}",
                 highlight=False,
             )
-        waiting = [a for a in d["alarms"] if a["state"] in ("pending", "suspended")]
+        waiting = [a for a in d.alarms if a.state in ("pending", "suspended")]
         for a in waiting:
-            fires = local_time(a["fires_at"], tz)
-            console.print(
-                f"    {a['kind']} {a['step']} ({a['offset_label']}) to {a['recipient']} at {fires}, {a['state']}"
-            )
+            fires = local_time(a.fires_at, tz)
+            console.print(f"    {a.kind} {a.step} ({a.offset_label}) to {a.recipient} at {fires}, {a.state}")
     console.print("\n[bold]To-dos[/]")
-    for x in detail["todos"]:
-        done = f"{x['status']}: {x['outcome']} {local_time(x['completed_at'], tz)}" if x["status"] != "open" else "open"
-        console.print(f"  {x['id']} {x['title']} -> {x['assignee']}, due {local_time(x['due_at'], tz)}; {done}")
+    for x in detail.todos:
+        done = f"{x.status}: {x.outcome} {local_time(x.completed_at, tz)}" if x.status != "open" else "open"
+        console.print(f"  {x.id} {x.title} -> {x.assignee}, due {local_time(x.due_at, tz)}; {done}")

@@ -109,8 +109,8 @@ def config_versions(municipality: str, as_json: JsonOpt = False) -> None:
 
     rt = runtime()
     history = rt.rules.history.get(rt.rules.municipality(municipality).code, ())
-    with rt.store.transaction() as tx:
-        applied = {c["version"]: c for c in tx.rule_changes(rt.rules.municipality(municipality).code)}
+    with rt.store.reads() as reads:
+        applied = {c.version: c for c in reads.rule_changes(rt.rules.municipality(municipality).code)}
     rows = []
     for n, v in enumerate(history):
         changed = changed_rules(history[n - 1].municipality, v.municipality) if n else []
@@ -123,8 +123,8 @@ def config_versions(municipality: str, as_json: JsonOpt = False) -> None:
                 "policies": {k: v.policy(k) for k in changed},
                 "note": v.note,
                 "file": str(v.path),
-                "applied_at": applied[v.version]["applied_at"].isoformat() if v.version in applied else None,
-                "moved": applied[v.version]["moved"] if v.version in applied else None,
+                "applied_at": applied[v.version].applied_at.isoformat() if v.version in applied else None,
+                "moved": applied[v.version].moved if v.version in applied else None,
             }
         )
     if as_json:

@@ -135,16 +135,14 @@ def deadlines(
     """List open deadlines: to-dos' and the target group's meeting and offer obligations."""
     at = parse_time(now)
     rt = known_municipality(municipality)
-    with rt.store.transaction() as tx:
-        found = tx.list_deadlines(
+    with rt.store.reads() as reads:
+        found = reads.list_deadlines(
             case, municipality.lower() if municipality else None, at if overdue else None, obligations, limit
         )
-    for d in found:
-        d["overdue"] = d["paused_since"] is None and d["due_at"] < at
-        rule = rt.rules.municipality(d["municipality"]).rule(d["rule_key"])
-        d["label"] = rule.label if isinstance(rule, CadenceRule) else None
+    overdue_of = {d.id: d.paused_since is None and d.due_at < at for d in found}
+    label_of = {d.id: _label(rt.rules.municipality(d.municipality).rule(d.rule_key)) for d in found}
     if as_json:
-        emit_json(found)
+        emit_json([{**plain(d), "overdue": overdue_of[d.id], "label": label_of[d.id]} for d in found])
         return
     if not found:
         console.print("No open deadlines match.")
@@ -153,11 +151,16 @@ def deadlines(
     for col in ("deadline", "case", "what", "due", "status"):
         table.add_column(col, overflow="fold")
     for d in found:
-        tz = rt.rules.municipality(d["municipality"]).timezone
-        what = d.get("label") or f"to-do {d['todo_id']} ({d['rule_key']})"
-        status = "[yellow]paused[/]" if d["paused_since"] else ("[red]overdue[/]" if d["overdue"] else "open")
-        table.add_row(d["id"], d["case_id"], what, local_time(d["due_at"], tz), status)
+        tz = rt.rules.municipality(d.municipality).timezone
+        what = label_of[d.id] or f"to-do {d.todo_id} ({d.rule_key})"
+        status = "[yellow]paused[/]" if d.paused_since else ("[red]overdue[/]" if overdue_of[d.id] else "open")
+        table.add_row(d.id, d.case_id, what, local_time(d.due_at, tz), status)
     console.print(table)
+
+
+def _label(rule: object) -> str | None:
+    """Name an obligation period's rule (a cadence); a to-do's deadline is named by its to-do."""
+    return rule.label if isinstance(rule, CadenceRule) else None
 
 
 @app.command()

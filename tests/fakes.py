@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from activation.lifecycle import MAX_STEP_FAILURES, AlarmState, closing_status, firing_state
@@ -22,9 +22,11 @@ from activation.model import (
     Step,
     SweepReport,
     TodoView,
+    recipient_for,
 )
 from activation.obligations import CaseEvent, CaseObligations, ObligationChanges
 from activation.ports import Store, TodoFilter, Transaction
+from activation.reads import OpenDeadlineOfRule, RuleChangeRecord
 
 
 @dataclass
@@ -41,6 +43,9 @@ class _State:
     pauses: dict[str, Pause] = field(default_factory=dict)
     events: list[CaseEvent] = field(default_factory=list)
     history: list[DeadlineRevision] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)  # to-do id -> the role that works it
+    caseworker_changes: list[tuple[str, str | None, datetime]] = field(default_factory=list)
+    rule_changes: list[RuleChangeRecord] = field(default_factory=list)
 
 
 class FakeStore:
@@ -67,7 +72,7 @@ class FakeTransaction:
         for existing in self.s.cases.values():
             if (existing.municipality, existing.citizen_ref) == (case.municipality, case.citizen_ref):
                 return existing.id, False
-        self.s.cases[case.id] = case
+        self.s.cases[case.id] = replace(case, opened_at=received_at)  # as the store's created_at
         self.s.steps.append(Step(len(self.s.steps) + 1, case.id, 0, "application", "received", received_at))
         return case.id, True
 
@@ -140,8 +145,10 @@ class FakeTransaction:
                 {
                     "todo_id": x.id, "status": "open", "due_at": d.due_at, "started_at": d.started_at,
                     "rule_key": d.rule_key, "case_id": d.case_id, "revision": 1, "paused_since": None,
+                    "config_version": d.config_version, "start_event": d.start_event,
                 },
             )  # fmt: skip
+            self.s.roles.setdefault(x.id, x.role)
             for a in w.alarms:
                 self.s.alarms.setdefault(a.id, {"alarm": a, "state": "pending", "rule_key": d.rule_key})
 
@@ -254,6 +261,8 @@ class FakeTransaction:
                     "case_id": d.case_id,
                     "revision": 1,
                     "paused_since": None,
+                    "config_version": d.config_version,
+                    "start_event": d.start_event,
                 },
             )
             for a in alarms:
@@ -297,9 +306,13 @@ class FakeTransaction:
             assert r.due_after is not None, r
             deadline = self.s.deadlines[r.deadline_id]
             deadline.update(due_at=r.due_after, revision=r.revision, paused_since=None)
+            if r.config_version:
+                deadline["config_version"] = r.config_version
             if r.deadline_id in self.s.todos:
+                todo = self.s.todos[r.deadline_id]
+                version = r.config_version or todo.config_version
                 self.s.todos[r.deadline_id] = replace(
-                    self.s.todos[r.deadline_id], due_at=r.due_after, paused_since=None
+                    todo, due_at=r.due_after, paused_since=None, config_version=version
                 )
             for row in self.s.alarms.values():
                 if row["alarm"].deadline_id == r.deadline_id and row["state"] in ("pending", "suspended"):
@@ -319,41 +332,58 @@ class FakeTransaction:
         for letter in letters:
             self.s.letters.setdefault(letter.id, {"id": letter.id, "letter": letter, "body": None})
 
-    # The read models, rule versions and caseworker continuity are not faked: their use cases are
-    # tested against SQLite, and a fake that guessed their behaviour would test nothing.
-    def list_deadlines(
-        self,
-        case_id: str | None = None,
-        municipality: str | None = None,
-        overdue_at: datetime | None = None,
-        obligations_only: bool = False,
-        limit: int = 200,
-    ) -> list[dict[str, Any]]:
-        raise NotImplementedError("FakeStore: list_deadlines is tested on SQLite")
+    def open_deadlines_of_rules(self, municipality: str, rule_keys: Sequence[str]) -> list[OpenDeadlineOfRule]:
+        found = []
+        for i, d in self.s.deadlines.items():
+            case = self.s.cases[d["case_id"]]
+            if case.municipality != municipality or d["status"] != "open" or d["rule_key"] not in rule_keys:
+                continue
+            todo = self.s.todos.get(d["todo_id"]) if d["todo_id"] else None
+            fired = frozenset(
+                f"{r['alarm'].kind[0]}{r['alarm'].step}"
+                for r in self.s.alarms.values()
+                if r["alarm"].deadline_id == i and r["state"] in ("fired", "skipped")
+            )
+            found.append(
+                OpenDeadlineOfRule(
+                    i, d["case_id"], d["rule_key"], d["config_version"], d["start_event"], d["started_at"],
+                    d["due_at"], d["revision"], d["paused_since"], todo.assignee if todo else None,
+                    todo.stage if todo else None, case.team, case.caseworker, case.opened_at or d["started_at"], fired,
+                )
+            )  # fmt: skip
+        return sorted(found, key=lambda d: (d.due_at, d.id))
 
-    def open_deadlines_of_rules(self, municipality: str, rule_keys: Sequence[str]) -> list[dict[str, Any]]:
-        raise NotImplementedError("FakeStore: open_deadlines_of_rules is tested on SQLite")
-
-    def record_rule_change(self, change: dict[str, Any]) -> None:
-        raise NotImplementedError("FakeStore: record_rule_change is tested on SQLite")
-
-    def rule_changes(self, municipality: str) -> list[dict[str, Any]]:
-        raise NotImplementedError("FakeStore: rule_changes is tested on SQLite")
-
-    def case_detail(self, case_id: str) -> dict[str, Any] | None:
-        raise NotImplementedError("FakeStore: case_detail is tested on SQLite")
+    def record_rule_change(self, change: RuleChangeRecord) -> None:
+        self.s.rule_changes.append(change)
 
     def assign_caseworker(self, case_: Case, caseworker: str, now: datetime, by: str) -> int:
-        raise NotImplementedError("FakeStore: assign_caseworker is tested on SQLite")
+        old_assignee = case_.assignee
+        self.s.cases[case_.id] = replace(self.s.cases[case_.id], caseworker=caseworker)
+        self.s.caseworker_changes.append((case_.id, case_.caseworker, now))
+        moved = [
+            x
+            for x in self.s.todos.values()
+            if x.case_id == case_.id
+            and x.status == "open"
+            and self.s.roles[x.id] == "caseworker"
+            and x.assignee == old_assignee
+        ]
+        for x in moved:
+            self.s.todos[x.id] = replace(x, assignee=caseworker)
+        for row in self.s.alarms.values():
+            a = row["alarm"]
+            if a.case_id == case_.id and a.recipient == old_assignee and row["state"] in ("pending", "suspended"):
+                row["alarm"] = replace(a, recipient=caseworker)
+        return len(moved)
 
     def caseworker_changes(self, case_id: str) -> list[datetime]:
-        raise NotImplementedError("FakeStore: caseworker_changes is tested on SQLite")
+        return sorted(at for i, previous, at in self.s.caseworker_changes if i == case_id and previous is not None)
 
     def add_alert(self, alert_id: str, case_: Case, role: str, rule_key: str, now: datetime) -> None:
-        raise NotImplementedError("FakeStore: add_alert is tested on SQLite")
-
-    def occupancy(self, municipality: str, on: date) -> dict[str, int]:
-        raise NotImplementedError("FakeStore: occupancy is tested on SQLite")
+        recipient = recipient_for(role, case_.assignee, case_)
+        self.s.notifications.setdefault(
+            alert_id, FiredAlarm(alert_id, case_.id, "alert", 1, role, recipient, now, now, rule_key)
+        )
 
 
 def _fired(row: dict[str, Any]) -> FiredAlarm:

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+import flows.stages  # imported before any test patches the journey: its STAGE_FLOWS stay the real ones
 import forms
 from activation import config, journey, services
 from activation.adapters.simulation import run_on_scratch
@@ -194,9 +195,7 @@ def test_the_what_if_simulation_runs_a_cohort_through_job_training(rules: RuleBo
 
 
 def test_the_new_stage_gets_a_flow_of_its_own_without_a_change_in_flows(job_training: None) -> None:
-    from flows.stages import stage_flows
-
-    made = stage_flows()
+    made = flows.stages.stage_flows()
     assert list(made)[made_index("placement") + 1] == "job_training"
     assert made["job_training"].name == "job-training"
     assert made["job_training"].fn.__name__ == "job_training_flow"

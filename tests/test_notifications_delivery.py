@@ -165,7 +165,7 @@ def rules_with(
 def add_events(
     engine: Engine, count: int, kind: str = "escalation", municipality: str = "karlskrona", prefix: str = "a"
 ) -> list[str]:
-    """Write outbox events as the store does (see SqlTransaction._add_to_outbox); return their ids."""
+    """Write outbox events as the store does (see activation/adapters/sql_rows.add_to_outbox); return their ids."""
     rows: list[dict[str, Any]] = []
     for i in range(count):
         event_id = f"{kind}:{prefix}{i}"

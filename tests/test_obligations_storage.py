@@ -84,14 +84,12 @@ def test_an_assessment_changing_the_group_is_stored_with_its_form_and_restarts_t
             [todo] = tx.list_todos(TodoFilter(case_id=case_id))
         services.complete_todo(store, todo.id, outcome, dk(moment), data=data, rules=rules)
         services.advance_cases(store, rules, dk(moment))
-    with store.transaction() as tx:
-        detail = tx.case_detail(case_id)
+    with store.reads() as reads:
+        detail = reads.case_detail(case_id)
     assert detail is not None
-    assert detail["case"]["target_group"] == "job_ready"
-    assert detail["steps"][-1]["data"]["capacity_band"] == "26-50"
-    open_periods = {
-        d["rule_key"]: d["due_at"] for d in detail["deadlines"] if d["status"] == "open" and not d["todo_id"]
-    }
+    assert detail.case.target_group == "job_ready"
+    assert detail.steps[-1].data is not None and detail.steps[-1].data["capacity_band"] == "26-50"
+    open_periods = {d.rule_key: d.due_at for d in detail.deadlines if d.status == "open" and not d.todo_id}
     assert open_periods == {
         "job_ready.offer": dk("2026-12-14 15:30"),
         "job_ready.conversations": dk("2027-11-12 10:00"),

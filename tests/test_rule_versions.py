@@ -78,13 +78,13 @@ def test_new_applications_after_the_effective_date_get_the_new_rule_and_its_vers
     old = services.record_application(store, rules, "karlskrona", "ref-old", at("2026-11-27 15:00")).case_id
     new = services.record_application(store, rules, "karlskrona", "ref-new", at("2026-12-04 15:00")).case_id
     services.advance_cases(store, rules, at("2026-12-04 15:05"))
-    with store.transaction() as tx:
+    with store.reads() as reads:
         deadlines = {
-            d["case_id"]: d for d in tx.list_deadlines(municipality="karlskrona") if d["rule_key"] == "first_meeting"
+            d.case_id: d for d in reads.list_deadlines(municipality="karlskrona") if d.rule_key == "first_meeting"
         }
-    assert deadlines[old]["config_version"].startswith("karlskrona-2026.1+")
-    assert deadlines[new]["config_version"].startswith("karlskrona-2026.2+")
-    assert deadlines[new]["due_at"] == at("2026-12-10 08:00")  # Friday 15:00 + Mon, Tue, Wed: Thursday at opening
+    assert deadlines[old].config_version.startswith("karlskrona-2026.1+")
+    assert deadlines[new].config_version.startswith("karlskrona-2026.2+")
+    assert deadlines[new].due_at == at("2026-12-10 08:00")  # Friday 15:00 + Mon, Tue, Wed: Thursday at opening
 
 
 def _running_cases(store: SqlStore, rules: RuleBook) -> tuple[list[str], str]:
@@ -110,8 +110,8 @@ def test_recompute_moves_exactly_the_open_first_meeting_deadlines_as_the_preview
 
     preview = preview_version(store, rules, "karlskrona", "karlskrona-2026.2", now)
     predicted = preview.summary()
-    with store.transaction() as tx:
-        untouched = {d["id"]: d["due_at"] for d in tx.list_deadlines(limit=1000)}
+    with store.reads() as reads:
+        untouched = {d.id: d.due_at for d in reads.list_deadlines(limit=1000)}
     assert predicted["moved"] == 4 and predicted["moved_per_rule"] == {"first_meeting": 4}
     assert predicted["changed_rules"] == ["first_meeting"]
 
@@ -119,14 +119,14 @@ def test_recompute_moves_exactly_the_open_first_meeting_deadlines_as_the_preview
     assert {k: v for k, v in applied.items() if k != "applied"} == {
         k: v for k, v in predicted.items() if k != "applied"
     }
-    with store.transaction() as tx:
-        after = {d["id"]: d for d in tx.list_deadlines(limit=1000)}
-    moved = {i for i, d in after.items() if d["due_at"] != untouched[i]}
+    with store.reads() as reads:
+        after = {d.id: d for d in reads.list_deadlines(limit=1000)}
+    moved = {i for i, d in after.items() if d.due_at != untouched[i]}
     assert moved == {f"{case_id}.0" for case_id in open_ids}
-    assert all(after[i]["config_version"].startswith("karlskrona-2026.2+") for i in moved)
-    assert all(not d["config_version"].startswith("karlskrona-2026.2+") for i, d in after.items() if i not in moved)
+    assert all(after[i].config_version.startswith("karlskrona-2026.2+") for i in moved)
+    assert all(not d.config_version.startswith("karlskrona-2026.2+") for i, d in after.items() if i not in moved)
     # Monday 23 Nov 10:00 + 3 working days = Thursday 26 Nov 10:00 (was Wednesday 25 Nov 10:00).
-    assert after[f"{open_ids[0]}.0"]["due_at"] == at("2026-11-26 10:00")
+    assert after[f"{open_ids[0]}.0"].due_at == at("2026-11-26 10:00")
     with store.engine.connect() as conn:
         history = conn.execute(
             select(t.deadline_changes.c.reason).where(t.deadline_changes.c.deadline_id == f"{open_ids[0]}.0")
@@ -270,12 +270,12 @@ def test_recompute_after_past_pauses_puts_the_deadline_inside_opening_hours_on_t
 
     apply_version(store, rules, "karlskrona", "karlskrona-2026.2", at("2026-12-02 09:00"))
 
-    with store.transaction() as tx:
-        (deadline,) = [d for d in tx.list_deadlines(case_id=case_id) if d["rule_key"] == "first_meeting"]
+    with store.reads() as reads:
+        (deadline,) = [d for d in reads.list_deadlines(case_id=case_id) if d.rule_key == "first_meeting"]
     office = rules.municipality("karlskrona").calendar()
     # By hand: 3 working days from Fri 20 Nov 15:00 (closing) = Thu 26 Nov 08:00. The sickness stopped
     # the clock from its start with 25.5 opening hours left (Mon-Wed); resumed Tue 1 Dec 09:00 they end
     # Fri 4 Dec 09:00. Maternity leave from Tue 1 Dec 10:00 leaves 24.5 opening hours (Tue 6.5, Wed 8.5,
     # Thu 8.5, Fri 1); resumed Mon 1 Mar 2027 they end Wed 3 Mar 2027 15:30 (Mon 8.5, Tue 8.5, Wed 7.5).
-    assert deadline["due_at"] == at("2027-03-03 15:30")
-    assert office.is_open(deadline["due_at"])
+    assert deadline.due_at == at("2027-03-03 15:30")
+    assert office.is_open(deadline.due_at)

@@ -206,8 +206,8 @@ def versions_page(request: Request) -> Response:
     rt = runtime(request)
     now = clock(request).now()
     history = rt.rules.history.get(municipality.code, ())
-    with rt.store.transaction() as tx:
-        applied = {c["version"]: c for c in tx.rule_changes(municipality.code)}
+    with rt.store.reads() as reads:
+        applied = {c.version: c for c in reads.rule_changes(municipality.code)}
     rows = []
     for n, v in enumerate(history):
         changed = changed_rules(history[n - 1].municipality, v.municipality) if n else []

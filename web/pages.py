@@ -16,6 +16,7 @@ from activation.adapters.accounts import AuditEntry
 from activation.errors import HTTP_STATUS, ForbiddenError, InputError
 from activation.model import Case, TodoView, team_queue
 from activation.ports import TodoFilter
+from activation.reads import CaseDetail
 from web import todo_forms
 from web.app import (
     SESSION_COOKIE,
@@ -175,34 +176,34 @@ def _audit_view(request: Request, user: User, case: Case) -> None:
     )
 
 
-def timeline(detail: dict[str, Any]) -> list[dict[str, Any]]:
+def timeline(detail: CaseDetail) -> list[dict[str, Any]]:
     """Merge a case's steps, to-dos, deadlines, pauses, escalations and letters into one dated list."""
     items: list[dict[str, Any]] = []
-    for s in detail["steps"]:
-        items.append({"at": s["occurred_at"], "kind": "step", "title": f"{s['from_stage']}: {s['outcome']}",
-                      "by": s["recorded_by"], "data": s["data"]})  # fmt: skip
-    for x in detail["todos"]:
-        items.append({"at": x["created_at"], "kind": "todo", "title": f"To-do: {x['title']}", "by": x["assignee"],
+    for s in detail.steps:
+        items.append({"at": s.occurred_at, "kind": "step", "title": f"{s.from_stage}: {s.outcome}",
+                      "by": s.recorded_by, "data": s.data})  # fmt: skip
+    for x in detail.todos:
+        items.append({"at": x.created_at, "kind": "todo", "title": f"To-do: {x.title}", "by": x.assignee,
                       "todo": x})  # fmt: skip
-    for p in detail["pauses"]:
-        items.append({"at": p["starts_at"], "kind": "pause", "title": f"Pause ({p['basis']})", "pause": p,
-                      "by": p["recorded_by"]})  # fmt: skip
-    for n in detail["notifications"]:
-        title = ("Escalation" if n["kind"] == "escalation" else n["kind"].capitalize()) + f" to {n['recipient']}"
-        items.append({"at": n["created_at"], "kind": n["kind"], "title": title, "by": "system", "note": n})
-    for letter in detail["letters"]:
-        items.append({"at": letter["created_at"], "kind": "letter", "title": f"Letter: {letter['form']}",
+    for p in detail.pauses:
+        items.append({"at": p.starts_at, "kind": "pause", "title": f"Pause ({p.basis})", "pause": p,
+                      "by": p.recorded_by})  # fmt: skip
+    for n in detail.notifications:
+        title = ("Escalation" if n.kind == "escalation" else n.kind.capitalize()) + f" to {n.recipient}"
+        items.append({"at": n.created_at, "kind": n.kind, "title": title, "by": "system", "note": n})
+    for letter in detail.letters:
+        items.append({"at": letter.created_at, "kind": "letter", "title": f"Letter: {letter.form}",
                       "by": "system", "letter": letter})  # fmt: skip
-    for c in detail["caseworker_changes"]:
-        items.append({"at": c["changed_at"], "kind": "caseworker", "by": c["changed_by"],
-                      "title": f"Caseworker {c['previous'] or '(team queue)'} → {c['caseworker']}"})  # fmt: skip
+    for c in detail.caseworker_changes:
+        items.append({"at": c.changed_at, "kind": "caseworker", "by": c.changed_by,
+                      "title": f"Caseworker {c.previous or '(team queue)'} → {c.caseworker}"})  # fmt: skip
     return sorted(items, key=lambda i: i["at"], reverse=True)
 
 
-def current_plan(detail: dict[str, Any]) -> dict[str, Any] | None:
+def current_plan(detail: CaseDetail) -> dict[str, Any] | None:
     """Return the latest signed plan of a case."""
-    plans = [s for s in detail["steps"] if s["from_stage"] == "plan" and s["outcome"] == "signed" and s["data"]]
-    return plans[-1]["data"] if plans else None
+    plans = [s for s in detail.steps if s.from_stage == "plan" and s.outcome == "signed" and s.data]
+    return plans[-1].data if plans else None
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -210,8 +211,8 @@ def case_page(request: Request, case_id: str) -> Response:
     """Show a case: timeline, open to-dos, deadlines and why they are due then, pauses, the plan."""
     user = require(request, *CASE_ROLES)
     case = _case(request, user, case_id)
-    with runtime(request).store.transaction() as tx:
-        detail = tx.case_detail(case_id)
+    with runtime(request).store.reads() as reads:
+        detail = reads.case_detail(case_id)
     assert detail is not None
     _audit_view(request, user, case)
     caseworkers = (
@@ -226,11 +227,11 @@ def case_page(request: Request, case_id: str) -> Response:
         detail=detail,
         timeline=timeline(detail),
         plan=current_plan(detail),
-        open_todos=[x for x in detail["todos"] if x["status"] == "open"],
-        open_deadlines=[d for d in detail["deadlines"] if d["status"] == "open"],
+        open_todos=[x for x in detail.todos if x.status == "open"],
+        open_deadlines=[d for d in detail.deadlines if d.status == "open"],
         caseworkers=caseworkers,
         may_reassign=access.may_reassign(user, case),
-        changes=sum(1 for c in detail["caseworker_changes"] if c["previous"]),
+        changes=sum(1 for c in detail.caseworker_changes if c.previous),
     )
 
 

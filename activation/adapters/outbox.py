@@ -1,7 +1,7 @@
 """Deliveries of outbox events to other systems: fan-out, exclusive claims, retries and dead letters.
 
-The store writes one outbox row per event in the transaction of the change (see SqlTransaction.
-_add_to_outbox). Here:
+The store writes one outbox row per event in the transaction of the change (see sql_rows.
+add_to_outbox). Here:
 
 * `dispatch` turns undispatched outbox rows into one delivery per subscribed receiver
   (ON CONFLICT DO NOTHING, so a repeated dispatch adds nothing) and marks them dispatched;

@@ -43,8 +43,9 @@ def read_case(
     """
     case = _visible_case(request, user, case_id)
     now = clock(request).now()
+    with runtime(request).store.reads() as reads:
+        detail = reads.case_detail(case_id)
     with runtime(request).store.transaction() as tx:
-        detail = tx.case_detail(case_id)
         todos = tx.list_todos(TodoFilter(case_id=case_id, limit=500))
         pauses = tx.pauses(case_id)
     if detail is None:
@@ -52,29 +53,29 @@ def read_case(
     _audit(request, user, "view_case", case, now)
     deadlines = [
         Deadline(
-            id=d["id"],
-            todo_id=d["todo_id"],
-            rule_key=d["rule_key"],
-            start_event=d["start_event"],
-            started_at=d["started_at"],
-            due_at=d["due_at"],
-            calendar=d["calendar"],
-            config_version=d["config_version"],
-            paused_since=d["paused_since"],
-            explanation=d["explanation"],
+            id=d.id,
+            todo_id=d.todo_id,
+            rule_key=d.rule_key,
+            start_event=d.start_event,
+            started_at=d.started_at,
+            due_at=d.due_at,
+            calendar=d.calendar,
+            config_version=d.config_version,
+            paused_since=d.paused_since,
+            explanation=d.explanation,
             history=[
                 DeadlineChange(
-                    revision=h["revision"],
-                    changed_at=h["changed_at"],
-                    due_before=h["due_before"],
-                    due_after=h["due_after"],
-                    reason=h["reason"],
+                    revision=h.revision,
+                    changed_at=h.changed_at,
+                    due_before=h.due_before,
+                    due_after=h.due_after,
+                    reason=h.reason,
                 )
-                for h in d["history"]
+                for h in d.history
             ],
         )
-        for d in detail["deadlines"]
-        if d["status"] == "open"
+        for d in detail.deadlines
+        if d.status == "open"
     ]
     return CaseOut(
         case=CaseSummary.of(case),

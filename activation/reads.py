@@ -1,0 +1,263 @@
+"""The read side: what pages, reports and the CLI show, as typed views, and the port that reads them.
+
+Each view has the fields of the rows it shows, in the order the CLI's `--json` prints them; the
+reads write nothing and are not part of a unit of work (activation/adapters/sql_reads.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """A case as stored: where it is on the journey and who holds it."""
+
+    id: str
+    municipality: str
+    citizen_ref: str
+    team: str
+    caseworker: str | None
+    stage: str
+    stage_entered_at: datetime
+    status: str
+    created_at: datetime
+    target_group: str
+    obligations_since: datetime | None
+
+
+@dataclass(frozen=True)
+class StepLine:
+    """An outcome recorded on a case, and whether a flow has applied it."""
+
+    id: int
+    case_id: str
+    seq: int
+    from_stage: str
+    outcome: str
+    todo_id: str | None
+    occurred_at: datetime
+    recorded_by: str
+    applied_at: datetime | None
+    failures: int
+    last_error: str | None
+    data: dict[str, Any] | None  # the record filled in with the outcome (activation/records.py)
+
+
+@dataclass(frozen=True)
+class TodoLine:
+    """A to-do as stored, open or done."""
+
+    id: str
+    case_id: str
+    step_id: int
+    kind: str
+    title: str
+    stage: str
+    role: str
+    assignee: str
+    team: str
+    outcomes: tuple[str, ...]
+    status: str
+    outcome: str | None
+    due_at: datetime
+    created_at: datetime
+    completed_at: datetime | None
+    completed_by: str | None
+    side: bool
+
+
+@dataclass(frozen=True)
+class DeadlineChangeLine:
+    """One revision of a deadline: a pause stopped or moved it, or a rule version recomputed it."""
+
+    id: int
+    deadline_id: str
+    revision: int
+    changed_at: datetime
+    due_before: datetime
+    due_after: datetime | None  # None: the clock stopped
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlarmLine:
+    """A reminder or escalation step of a deadline and its state."""
+
+    id: str
+    deadline_id: str
+    kind: str
+    step: int
+    offset_label: str
+    recipient: str
+    fires_at: datetime
+    state: str
+    fired_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseDeadline:
+    """A deadline of a case with why it falls then, its revisions and its alarms."""
+
+    id: str
+    case_id: str
+    todo_id: str | None
+    rule_key: str
+    config_version: str
+    calendar: str
+    start_event: str
+    started_at: datetime
+    due_at: datetime
+    status: str
+    closed_at: datetime | None
+    explanation: str
+    revision: int
+    paused_since: datetime | None
+    history: tuple[DeadlineChangeLine, ...]
+    alarms: tuple[AlarmLine, ...]
+
+
+@dataclass(frozen=True)
+class PauseLine:
+    """A pause of a case as recorded."""
+
+    id: str
+    case_id: str
+    basis: str
+    starts_at: datetime
+    ends_at: datetime | None
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseworkerChangeLine:
+    """A caseworker made responsible for a case (previous None: taken from the team queue)."""
+
+    id: int
+    case_id: str
+    previous: str | None
+    caseworker: str
+    changed_at: datetime
+    changed_by: str
+
+
+@dataclass(frozen=True)
+class NotificationLine:
+    """A reminder, escalation or alert sent about a case."""
+
+    id: str
+    case_id: str
+    kind: str
+    step: int
+    notify_role: str
+    recipient: str
+    rule_key: str
+    deadline_due_at: datetime
+    created_at: datetime
+    read_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LetterLine:
+    """A letter queued for a case, and whether it is rendered yet."""
+
+    id: str
+    form: str
+    language: str
+    created_at: datetime
+    rendered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """Everything about one case: steps, to-dos, deadlines with history and alarms, pauses, who was told."""
+
+    case: CaseLine
+    steps: tuple[StepLine, ...]
+    todos: tuple[TodoLine, ...]
+    deadlines: tuple[CaseDeadline, ...]
+    pauses: tuple[PauseLine, ...]
+    caseworker_changes: tuple[CaseworkerChangeLine, ...]
+    notifications: tuple[NotificationLine, ...]
+    letters: tuple[LetterLine, ...]
+
+
+@dataclass(frozen=True)
+class DeadlineLine:
+    """An open deadline in a list: a to-do's or an obligation period's (todo_id None)."""
+
+    id: str
+    case_id: str
+    municipality: str
+    team: str
+    todo_id: str | None
+    rule_key: str
+    due_at: datetime
+    paused_since: datetime | None
+    config_version: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class RuleChangeRecord:
+    """A rule version applied to a municipality's running cases, with the preview's figures as applied."""
+
+    municipality: str
+    version: str
+    stamp: str
+    applied_at: datetime
+    applied_by: str
+    moved: int
+    summary: dict[str, Any]  # ChangePreview.summary(): free-form figures, shown as they were
+
+
+@dataclass(frozen=True)
+class OpenDeadlineOfRule:
+    """An open deadline a new rule version may move, with what moving it needs to know."""
+
+    id: str
+    case_id: str
+    rule_key: str
+    config_version: str
+    start_event: str
+    started_at: datetime
+    due_at: datetime
+    revision: int
+    paused_since: datetime | None
+    assignee: str | None  # None for an obligation period: its alarms go to the case's holder
+    stage: str | None
+    team: str
+    caseworker: str | None
+    opened_at: datetime
+    fired_steps: frozenset[str]  # alarm steps already fired or skipped, e.g. {"r1", "e1"}
+
+
+class Reads(Protocol):
+    """The reads pages, reports and the CLI need; they write nothing."""
+
+    def case_detail(self, case_id: str) -> CaseDetail | None:
+        """Return everything about one case: steps, to-dos, deadlines with history and alarms, pauses."""
+        ...
+
+    def list_deadlines(
+        self,
+        case_id: str | None = None,
+        municipality: str | None = None,
+        overdue_at: datetime | None = None,
+        obligations_only: bool = False,
+        limit: int = 200,
+    ) -> list[DeadlineLine]:
+        """Return open deadlines, to-dos' and obligations', soonest due first."""
+        ...
+
+    def rule_changes(self, municipality: str) -> list[RuleChangeRecord]:
+        """Return the rule versions applied to a municipality's running cases, newest first."""
+        ...
+
+    def occupancy(self, municipality: str, on: date) -> dict[str, int]:
+        """Return how many placements of each intervention are running on a day."""
+        ...

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from activation import journey
+from activation.lifecycle import is_overdue
 from cli.common import (
     DEFAULT_TZ,
     CaseIdArg,
@@ -262,7 +263,7 @@ def case_show(
         elif d.paused_since:
             status = f"[yellow]clock stopped since {local_time(d.paused_since, tz)}[/]"
         else:
-            status = "[red]overdue[/]" if d.due_at < at else "open"
+            status = "[red]overdue[/]" if is_overdue(d.status, d.due_at, d.paused_since, at) else "open"
         console.print(f"  {d.id} {d.rule_key}: due {local_time(d.due_at, tz)} - {status}")
         console.print(f"    why: {d.explanation}", highlight=False)
         for h in d.history:

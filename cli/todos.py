@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from activation.config import CadenceRule
+from activation.lifecycle import DeadlineStatus, is_overdue
 from activation.ports import TodoFilter
 from cli.common import (
     CaseOpt,
@@ -139,7 +140,7 @@ def deadlines(
         found = reads.list_deadlines(
             case, municipality.lower() if municipality else None, at if overdue else None, obligations, limit
         )
-    overdue_of = {d.id: d.paused_since is None and d.due_at < at for d in found}
+    overdue_of = {d.id: is_overdue(DeadlineStatus.OPEN, d.due_at, d.paused_since, at) for d in found}  # open ones only
     label_of = {d.id: _label(rt.rules.municipality(d.municipality).rule(d.rule_key)) for d in found}
     if as_json:
         emit_json([{**plain(d), "overdue": overdue_of[d.id], "label": label_of[d.id]} for d in found])

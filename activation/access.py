@@ -94,6 +94,16 @@ def may_reassign(user: User, case: Case) -> bool:
     return user.role == "team_lead" and may_view_case(user, case)
 
 
+def check_caseworker(name: str, staff: User | None, municipality: str, team: str) -> User:
+    """Refuse to make anyone but an active caseworker of the team responsible for a case."""
+    # A case held by a name nobody signs in as leaves its to-dos in no one's inbox.
+    if staff is None:
+        raise NotFoundError(f"unknown caseworker {name!r}: no active user by that name", {"caseworker": "unknown"})
+    if staff.role != "caseworker" or (staff.municipality, staff.team) != (municipality, team):
+        raise InputError(f"{name!r} is not a caseworker in team {team} of {municipality}", {"caseworker": "not"})
+    return staff
+
+
 def may_record_application(user: User, municipality: str) -> bool:
     """Tell whether a user may open a case in a municipality."""
     return user.works_cases and user.municipality == municipality

@@ -18,6 +18,7 @@ from cli.common import (
     UserError,
     app,
     case_app,
+    caseworker_for_case,
     console,
     emit_json,
     err,
@@ -79,6 +80,7 @@ def assign(
 
     at = parse_time(now)
     rt = runtime()
+    caseworker = caseworker_for_case(rt, case_id, caseworker)
     result = services.assign_caseworker(rt.store, rt.rules, case_id, caseworker, at, by)
     if as_json:
         emit_json(result)

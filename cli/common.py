@@ -111,6 +111,72 @@ def known_municipality(municipality: str | None) -> Any:
     return rt
 
 
+# A filter on a case or an assignee that does not exist is a typo too: refuse it, never "no match".
+def known_case(rt: Any, case_id: str | None) -> None:
+    """Refuse a case id the database does not hold."""
+    from activation.errors import NotFoundError
+
+    if case_id is None:
+        return
+    with rt.store.transaction() as tx:
+        found = tx.cases([case_id])
+    if case_id not in found:
+        raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
+
+
+def known_assignee(rt: Any, assignee: str | None) -> None:
+    """Refuse an assignee that is no user, no team's or municipality's inbox and holds no to-do."""
+    from activation.adapters.accounts import Accounts
+    from activation.errors import NotFoundError
+    from activation.model import team_queue
+    from activation.ports import TodoFilter
+
+    if assignee is None:
+        return
+    places = {f"manager:{code}" for code in rt.rules.municipalities}
+    for code in rt.rules.municipalities:
+        teams = rt.rules.municipality(code).teams
+        places |= {team_queue(team) for team in teams} | {f"team_lead:{team}" for team in teams}
+    if assignee in places or Accounts(rt.engine).user(assignee) is not None:
+        return
+    with rt.store.transaction() as tx:
+        held = tx.list_todos(TodoFilter(assignee=assignee, status=None, limit=1))
+    if not held:  # a name from before (a departed caseworker's done to-dos) is still a fair filter
+        raise NotFoundError(
+            f"unknown assignee {assignee!r}: no user, team queue or to-do has that name", {"assignee": "unknown"}
+        )
+
+
+def known_caseworker(rt: Any, name: str, municipality: str, team: str) -> str:
+    """Return the username of an active caseworker of the team; refuse anyone else."""
+    from activation.access import check_caseworker
+    from activation.adapters.accounts import Accounts
+    from activation.errors import NotFoundError
+
+    accounts = Accounts(rt.engine)
+    username = name.strip().lower()
+    staff = accounts.user(username)
+    if staff is None and not accounts.users():
+        # A bare install has no accounts yet: say how to add one, not only that the name is unknown.
+        raise NotFoundError(
+            f"unknown caseworker {name!r}: this database has no users yet; add one with `activation user add"
+            f" {username} --role caseworker --municipality {municipality} --team {team}`",
+            {"caseworker": "unknown"},
+        )
+    return check_caseworker(name, staff, municipality, team).username
+
+
+def caseworker_for_case(rt: Any, case_id: str, name: str) -> str:
+    """Return the username of an active caseworker of the case's team; refuse an unknown case or anyone else."""
+    from activation.errors import NotFoundError
+
+    with rt.store.transaction() as tx:
+        case = tx.cases([case_id]).get(case_id)
+    if case is None:
+        raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
+    return known_caseworker(rt, name, case.municipality, case.team)
+
+
 def prefect_env() -> None:
     """Configure Prefect for this process."""
     # Prefect must be configured before it is imported: a project-local home, no telemetry on a

@@ -126,6 +126,7 @@ def _simulation_svg(rows: list[dict[str, Any]], a: str, b: str | None) -> str:
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     municipality: Annotated[str, typer.Option(help="Municipality to simulate.")] = "karlskrona",
     applications: Annotated[int, typer.Option(help="Applications over the period.")] = 60,
     weeks: Annotated[int, typer.Option(help="Weeks to simulate (13: a quarter).", min=1, max=104)] = 13,
@@ -136,6 +137,13 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate a municipality's quarter on the embedded default and summarise it per stage."""
+    if ctx.parent is not None and ctx.parent.params.get("db"):
+        # The demo writes synthetic cases and staff with printed passwords: never into the database
+        # the other commands use, however habitual the option.
+        raise UserError(
+            "the demo runs on a database of its own, not --db: use `activation demo --demo-db URL`"
+            " (default: a fresh ./activation-demo.db)"
+        )
     if db is None:
         path = Path.cwd() / "activation-demo.db"
         for suffix in ("", "-wal", "-shm"):

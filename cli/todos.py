@@ -22,6 +22,9 @@ from cli.common import (
     app,
     console,
     emit_json,
+    known_assignee,
+    known_case,
+    known_caseworker,
     known_municipality,
     local_time,
     parse_time,
@@ -46,7 +49,10 @@ def apply(
     from activation import services
 
     rt = runtime()
-    tz = rt.rules.municipality(municipality).timezone
+    m = rt.rules.municipality(municipality)
+    if caseworker and (team or m.default_team) in m.teams:  # an unknown team is the use case's to refuse
+        caseworker = known_caseworker(rt, caseworker, m.code, team or m.default_team)
+    tz = m.timezone
     received = parse_time(now, tz)
     opened = services.open_case(
         rt.store, rt.rules, municipality, citizen_ref, received, received, team, caseworker, group=group
@@ -81,6 +87,8 @@ def todos(
 
     at = parse_time(now)
     rt = known_municipality(municipality)
+    known_case(rt, case)
+    known_assignee(rt, assignee)
     query = TodoFilter(
         case_id=case,
         assignee=assignee,
@@ -136,6 +144,7 @@ def deadlines(
     """List open deadlines: to-dos' and the target group's meeting and offer obligations."""
     at = parse_time(now)
     rt = known_municipality(municipality)
+    known_case(rt, case)
     with rt.store.reads() as reads:
         found = reads.list_deadlines(
             case, municipality.lower() if municipality else None, at if overdue else None, obligations, limit

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from activation.access import User
 from activation.adapters import tables as t
-from activation.errors import InputError
+from activation.errors import InputError, NotFoundError
 
 SESSION_HOURS = 10  # a working day and some; after that, sign in again
 LOCK_AFTER_FAILURES = 5  # wrong passwords in a row before the account waits
@@ -98,7 +98,7 @@ class Accounts:
             # A new password ends every session: whoever knew the old one is signed out everywhere.
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.username == username))
         if done is None:
-            raise InputError(f"unknown user {username!r}")
+            raise NotFoundError(f"unknown user {username!r}")
 
     def issue_api_token(self, username: str) -> str:
         """Give a user a new API bearer token (the old one stops working); return it once."""
@@ -111,7 +111,7 @@ class Accounts:
                 .returning(t.users.c.username)
             ).first()
         if done is None:
-            raise InputError(f"unknown user {username!r}")
+            raise NotFoundError(f"unknown user {username!r}")
         return token
 
     def user(self, username: str) -> User | None:
@@ -135,7 +135,11 @@ class Accounts:
     def deactivate(self, username: str) -> None:
         """Stop a user signing in; their sessions end at once. History keeps their name."""
         with self.engine.begin() as conn:
-            conn.execute(update(t.users).where(t.users.c.username == username).values(active=False))
+            done = conn.execute(
+                update(t.users).where(t.users.c.username == username).values(active=False).returning(t.users.c.username)
+            ).first()
+            if done is None:
+                raise NotFoundError(f"unknown user {username!r}")
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.username == username))
 
     def check_password(self, username: str, password: str, now: datetime) -> User | None:

@@ -7,10 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from activation.errors import InputError
 
 ENV_DATABASE_URL = "ACTIVATION_DATABASE_URL"
 DEFAULT_SQLITE_FILE = "activation.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SUPPORTED_URLS = "sqlite:///path/to/file.db or postgresql://user@host/database"
+# The drivers installed with the project: the standard library's sqlite3 and psycopg 3.
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -22,9 +29,33 @@ def database_url(explicit: str | None = None) -> str:
     return url
 
 
+def checked_url(url: str) -> URL:
+    """Read a database URL; refuse one the project cannot use, naming the URLs it can."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        # The text is not echoed: it may hold a password.
+        raise InputError(f"the database URL cannot be read; use {SUPPORTED_URLS}", {"db": "malformed"}) from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        raise InputError(
+            f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}; use {SUPPORTED_URLS}",
+            {"db": "unsupported"},
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # SQLAlchemy reads a SQLite URL without a file as an in-memory database: every command would
+        # start from nothing and forget what it wrote.
+        raise InputError(
+            f"{url!r} names no file: an in-memory database keeps nothing between commands;"
+            " give a file, e.g. sqlite:///activation.db",
+            {"db": "in memory"},
+        )
+    return parsed
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and immediate write transactions."""
     resolved = database_url(url)
+    checked_url(resolved)
     if resolved.startswith("sqlite"):
         engine = create_engine(resolved, connect_args={"timeout": 60}, **kwargs)
 

@@ -44,7 +44,18 @@ def test_serve_runs_the_flows_on_a_schedule_until_the_first_meeting_todo_appears
             timeout=120,
         )
 
-    case_id = json.loads(cli("apply", "vaxjo", "ext-serve-1", "--json").stdout)["case_id"]
+    # Loaded in bulk (as a replay would), so the served intake flow has the first to-do to create;
+    # `activation apply` would create it at once.
+    from activation import config, services
+    from activation.adapters.db import make_engine, migrate
+    from activation.adapters.sql import SqlStore
+    from activation.ports import SystemClock
+
+    engine = make_engine(env["ACTIVATION_DATABASE_URL"])
+    migrate(engine)
+    store = SqlStore(engine)
+    case_id = services.record_application(store, config.load(), "vaxjo", "ext-serve-1", SystemClock().now()).case_id
+    engine.dispose()
     log = tmp_path / "serve.log"
     server = subprocess.Popen(
         [

@@ -49,7 +49,8 @@ def _head(chart_id: str, title: str, rows: Sequence[Row], fmt: Callable[[float],
 
 
 def _empty() -> str:
-    return f'<text x="4" y="20">{escape(_("No data"))}</text></svg>'
+    text = escape(_("No data"))
+    return f'<text x="4" y="20">{text}</text></svg>'
 
 
 def _scale(rows: Sequence[Row], maximum: float | None) -> float:
@@ -87,7 +88,8 @@ def bar_chart(
             f'<text x="{label_width - 6}" y="{y + 16}" text-anchor="end" fill="{INK}">{escape(_cut(label))}</text>'
         )
         if value is None:
-            parts.append(f'<text x="{label_width + 6}" y="{y + 16}" fill="{EMPTY}">{escape(_("no data"))}</text>')
+            none = escape(_("no data"))
+            parts.append(f'<text x="{label_width + 6}" y="{y + 16}" fill="{EMPTY}">{none}</text>')
         else:
             length = max(0.0, min(value / scale, 1.0)) * area
             parts.append(
@@ -125,9 +127,8 @@ def column_chart(
         said = f"{label}: {_('no data') if value is None else fmt(value)}"
         parts.append(f'<g class="bar"><title>{escape(said)}</title>')
         if value is None:
-            parts.append(
-                f'<text x="{middle}" y="{base - 6}" text-anchor="middle" fill="{EMPTY}">{escape(_("no data"))}</text>'
-            )
+            none = escape(_("no data"))
+            parts.append(f'<text x="{middle}" y="{base - 6}" text-anchor="middle" fill="{EMPTY}">{none}</text>')
         else:
             tall = max(0.0, min(value / scale, 1.0)) * area
             parts.append(

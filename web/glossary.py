@@ -147,6 +147,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "manager": T_("role", "Manager"),
         "operations": T_("role", "Operations"),
         "system": T_("role", "System"),
+        "intake": T_("role", "Intake"),
         "anonymous": T_("role", "Not signed in"),
     },
     "action": {
@@ -277,12 +278,13 @@ class Terms:
             return ""
         with contextlib.suppress(ConfigError):
             m = self.rules.find_version(m.code, version).municipality
+        name = calendar.rsplit("/", 1)[-1]  # recorded as "<municipality>/<calendar>"
         try:
             rule = m.rule(rule_key)
-            cal = m.calendar(calendar)
+            cal = m.calendar(name)
         except (KeyError, ValueError):
             return ""
-        where = term("calendar", calendar)
+        where = term("calendar", name)
         start = when(started_at, m.timezone)
         if "." in rule_key and not rule_key.startswith("interventions."):
             return _("Counted from %(event)s at %(start)s on %(calendar)s.", event=self.event(start_event),
@@ -314,6 +316,12 @@ class Terms:
         if outcome:
             return f"{term('stage', stage)}: {term('outcome', outcome)}"
         return start_event
+
+    def who(self, by: str | None, municipality: str | None = None) -> str:
+        """Return who recorded something: the system, the intake, or a member of staff or their queue."""
+        if by in TERMS["role"]:
+            return term("role", by)
+        return self.holder(by, municipality)
 
     def holder(self, assignee: str | None, municipality: str | None = None) -> str:
         """Return who holds a to-do: a caseworker, the team queue, a team lead or a manager, in words."""

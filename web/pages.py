@@ -111,7 +111,11 @@ def sign_in(
 def _same_origin(request: Request) -> bool:
     # Browsers send Origin with every form POST; a client without one (a script) is judged by its password.
     origin = request.headers.get("origin")
-    return origin is None or (origin != "null" and urlparse(origin).netloc == request.headers.get("host"))
+    if origin == "null":
+        # Our Referrer-Policy (no-referrer) makes a browser send "Origin: null" even from our own page;
+        # then only the browser's own Sec-Fetch-Site, which no page can set, says where the post came from.
+        return request.headers.get("sec-fetch-site") == "same-origin"
+    return origin is None or urlparse(origin).netloc == request.headers.get("host")
 
 
 @router.post("/sign-out")

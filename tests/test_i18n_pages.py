@@ -15,7 +15,7 @@ from activation.access import User
 from activation.adapters.accounts import Accounts
 from tests.conftest import at
 from tests.i18n_support import english_left, visible_text
-from tests.web_support import PASSWORD, Web, make_web
+from tests.web_support import PASSWORD, Web, csrf_of, make_web
 
 NOW = at("2026-11-23 09:00")
 # Staff who read their municipality's language (no language of their own chosen).
@@ -189,3 +189,31 @@ def test_an_error_page_is_in_the_readers_language(web: Web) -> None:
     page = _client(web, KARIN).get("/cases/c-doesnotexist")
     assert page.status_code == 404
     assert '<html lang="sv">' in page.text and "Hittades inte" in page.text and "Tillbaka till startsidan" in page.text
+
+
+def test_a_form_with_errors_says_them_in_swedish_beside_each_field(web: Web) -> None:
+    store, rules = web.rt.store, web.rt.rules
+    case_id = services.record_application(store, rules, "karlskrona", "i18n-errors", NOW, caseworker="sv-cw").case_id
+    services.advance_cases(store, rules, NOW)
+    client = _client(web, KARIN)
+    page = client.get(f"/todos/{case_id}.0")
+    client.post(f"/todos/{case_id}.0", data={"csrf": csrf_of(page.text), "outcome": "held"})
+    assessment = client.post(
+        f"/todos/{case_id}.1", data={"csrf": csrf_of(page.text), "outcome": "completed", "health": "Sover dåligt"}
+    )
+    assert assessment.status_code == 422
+    text = visible_text(assessment.text)
+    assert "Inget sparades: rätta det som är markerat nedan" in text and "Obligatoriskt." in text
+    assert english_left(text, "sv") == []
+    form = {"csrf": csrf_of(page.text), "outcome": "completed", "capacity_band": "26-50"}
+    client.post(f"/todos/{case_id}.1", data=form)
+    plan = client.post(
+        f"/todos/{case_id}.2",
+        data={"csrf": csrf_of(page.text), "outcome": "signed", "goal": "Arbete", "follow_up_on": "2027-01-15",
+              "signed_on": "2026-11-23", "activities.0.what": "Praktik", "activities.0.starts_on": "2026-12-10",
+              "activities.0.ends_on": "2026-12-01", "activities.0.responsible": "Karin"},
+    )  # fmt: skip
+    assert plan.status_code == 422
+    text = visible_text(plan.text)
+    assert "Rad 1: Slutdatumet måste komma efter startdatumet." in text
+    assert english_left(text, "sv") == []

@@ -189,6 +189,8 @@ def test_an_error_page_is_in_the_readers_language(web: Web) -> None:
     page = _client(web, KARIN).get("/cases/c-doesnotexist")
     assert page.status_code == 404
     assert '<html lang="sv">' in page.text and "Hittades inte" in page.text and "Tillbaka till startsidan" in page.text
+    assert "Inget ärende c-doesnotexist som du kan se." in page.text
+    assert english_left(visible_text(page.text), "sv") == []
 
 
 def test_a_form_with_errors_says_them_in_swedish_beside_each_field(web: Web) -> None:

@@ -27,6 +27,7 @@ from activation.ports import Clock, SystemClock
 from activation.runtime import Runtime, get_runtime
 from web import i18n
 from web.i18n import N_, _
+from web.problems import problem_text
 from web.throttle import AddressThrottle
 
 HERE = Path(__file__).resolve().parent
@@ -346,7 +347,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             return JSONResponse({"detail": str(exc), "fields": exc.fields}, status)
         titles = {404: N_("Not found"), 403: N_("Not allowed"), 409: N_("Already done")}
         title = _(titles.get(status, N_("Cannot do that")))
-        return page(request, "error.html.j2", status, title=title, message=str(exc))
+        return page(request, "error.html.j2", status, title=title, message=problem_text(str(exc)))
 
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception) -> Response:

@@ -94,11 +94,6 @@ def test_the_catalogs_compile_and_translate() -> None:
         i18n.use(i18n.DEFAULT)
 
 
-def test_no_compiled_catalog_is_committed_beside_the_po_files() -> None:
-    # The .po files are the only source; the application compiles them in memory (web/i18n.py).
-    assert list(i18n.LOCALE_DIR.rglob("*.mo")) == []
-
-
 def _journey_keys() -> dict[str, set[str]]:
     stages = {s.name for s in journey.JOURNEY}
     todos = {s.todo.kind for s in journey.JOURNEY if s.todo}

@@ -11,6 +11,7 @@ from activation.model import Case, TodoView, team_queue
 from activation.ports import Cases, CasesAndTodos
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+LANGUAGES = ("da", "sv", "en")  # the languages the pages speak (web/locale)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class User:
     role: str
     municipality: str | None = None
     team: str | None = None
+    language: str | None = None  # da, sv or en; None: the municipality's language (operations: English)
 
     @property
     def works_cases(self) -> bool:
@@ -53,6 +55,8 @@ def check_new_user(user: User, known_teams: dict[str, tuple[str, ...]]) -> None:
         )
     if user.role not in ROLES:
         raise InputError(f"unknown role {user.role!r}; roles are {', '.join(ROLES)}")
+    if user.language is not None and user.language not in LANGUAGES:
+        raise InputError(f"unknown language {user.language!r}; languages are {', '.join(LANGUAGES)}")
     if user.role == "operations":
         if user.municipality or user.team:
             raise InputError("operations staff belong to no municipality or team: they see counts, not cases")

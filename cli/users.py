@@ -19,6 +19,9 @@ def user_add(
     municipality: Annotated[str | None, typer.Option(help="Municipality code (not for operations).")] = None,
     team: Annotated[str | None, typer.Option(help="Team code (caseworkers and team leads).")] = None,
     name: Annotated[str | None, typer.Option(help="Name shown on the pages.")] = None,
+    language: Annotated[
+        str | None, typer.Option(help="da, sv or en: the pages' language; default: the municipality's (operations en).")
+    ] = None,
     password: Annotated[
         str | None,
         typer.Option(help="Password (10+ characters); default: read from ACTIVATION_NEW_PASSWORD, else generated."),
@@ -34,7 +37,7 @@ def user_add(
     from activation.adapters.accounts import Accounts
 
     rt = runtime()
-    user = User(username.strip().lower(), name or username, role, municipality, team)
+    user = User(username.strip().lower(), name or username, role, municipality, team, language)
     known = {code: tuple(rt.rules.municipality(code).teams) for code in rt.rules.municipalities}
     check_new_user(user, known)
     generated = False
@@ -50,6 +53,7 @@ def user_add(
         "role": user.role,
         "municipality": user.municipality,
         "team": user.team,
+        "language": user.language,
         "password": password if generated else None,
         "api_token": api_token,
     }

@@ -244,13 +244,13 @@ def test_the_console_previews_a_version_and_applies_exactly_that(tmp_path: Path)
     manager = web.client("manager")
     page = manager.get("/console/versions")
     assert page.status_code == 200
-    assert "4 open deadline(s) would move" in page.text and "Apply karlskrona-2026.2" in page.text
+    assert "4 open deadlines would move" in page.text and "Apply karlskrona-2026.2" in page.text
     applied = manager.post(
         "/console/versions/karlskrona-2026.2/apply", data={"csrf": csrf_of(page.text)}, follow_redirects=False
     )
     assert applied.status_code == 303
     after = manager.get("/console/versions").text
-    assert "4 open deadline(s) moved" in after
+    assert "4 open deadlines moved" in after
     assert Accounts(web.rt.engine).audit_count("apply_rules") == 1
 
 

@@ -94,6 +94,19 @@ def test_a_sign_in_posted_from_another_site_signs_nobody_in(web: Web) -> None:
     assert same_site.status_code == 303
 
 
+def test_a_browser_that_says_origin_null_is_believed_only_by_its_sec_fetch_site(web: Web) -> None:
+    # Our Referrer-Policy makes browsers send "Origin: null" even for our own sign-in form.
+    client = TestClient(web.app, base_url="https://testserver")
+    form = {"username": "cw-01", "password": PASSWORD}
+    forged = client.post("/sign-in", data=form, headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"})
+    assert forged.status_code == 403 and "activation_session" not in forged.cookies
+    assert client.post("/sign-in", data=form, headers={"Origin": "null"}).status_code == 403
+    own = client.post(
+        "/sign-in", data=form, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}, follow_redirects=False
+    )
+    assert own.status_code == 303
+
+
 def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(web: Web) -> None:
     client = web.client("caseworker")
     assert client.get("/inbox", follow_redirects=False).status_code == 200

@@ -27,6 +27,8 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/sign-in"): PUBLIC,
     ("GET", "/"): {"caseworker", "team_lead", "manager", "operations", "outsider"},
     ("POST", "/sign-out"): {"caseworker", "team_lead", "manager", "operations", "outsider"},
+    ("GET", "/profile"): {"caseworker", "team_lead", "manager", "operations", "outsider"},
+    ("POST", "/profile"): {"caseworker", "team_lead", "manager", "operations", "outsider"},
     ("GET", "/inbox"): {"caseworker", "team_lead", "outsider"},
     ("GET", "/cases/{case_id}"): CASE_ROLES,
     ("GET", "/todos/{todo_id}"): CASE_ROLES,

@@ -21,7 +21,7 @@ from web.console import parse_months
 
 NOW = at("2026-11-23 09:00")  # a Monday; Karlskrona's first meeting is due 48 hours after the application
 LATER = at("2026-11-27 12:00")  # the Friday after: the first meetings of Monday's cases are past due
-VAXJO_MANAGER = User("mgr-vx", "Växjö Manager", "manager", "vaxjo")
+VAXJO_MANAGER = User("mgr-vx", "Växjö Manager", "manager", "vaxjo", language="en")
 
 
 @pytest.fixture

@@ -17,13 +17,15 @@ from web.app import WebSettings, create_app
 
 PASSWORD = "correct-horse-battery"
 # Synthetic staff of Karlskrona's one team, one per role, plus a caseworker of another municipality.
+# They read the pages in English (their profile's choice), so the tests can check the English text;
+# tests/test_i18n_pages.py signs in staff who read their municipality's language.
 STAFF = {
-    "caseworker": User("cw-01", "Caseworker One", "caseworker", "karlskrona", "arbetsmarknad"),
-    "caseworker2": User("cw-02", "Caseworker Two", "caseworker", "karlskrona", "arbetsmarknad"),
-    "team_lead": User("tl-01", "Team Lead", "team_lead", "karlskrona", "arbetsmarknad"),
-    "manager": User("mgr-01", "Manager", "manager", "karlskrona"),
-    "operations": User("ops-01", "Operations", "operations"),
-    "outsider": User("cw-vx", "Växjö Caseworker", "caseworker", "vaxjo", "koordinatorer"),
+    "caseworker": User("cw-01", "Caseworker One", "caseworker", "karlskrona", "arbetsmarknad", "en"),
+    "caseworker2": User("cw-02", "Caseworker Two", "caseworker", "karlskrona", "arbetsmarknad", "en"),
+    "team_lead": User("tl-01", "Team Lead", "team_lead", "karlskrona", "arbetsmarknad", "en"),
+    "manager": User("mgr-01", "Manager", "manager", "karlskrona", language="en"),
+    "operations": User("ops-01", "Operations", "operations", language="en"),
+    "outsider": User("cw-vx", "Växjö Caseworker", "caseworker", "vaxjo", "koordinatorer", "en"),
 }
 
 

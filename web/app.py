@@ -14,24 +14,27 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from activation.access import User
 from activation.adapters.accounts import Accounts, AuditEntry
+from activation.config.rulebook import ConfigError
 from activation.errors import HTTP_STATUS, AccessDenied, ForbiddenError, InputError
 from activation.ports import Clock, SystemClock
 from activation.runtime import Runtime, get_runtime
+from web import i18n
+from web.i18n import N_, _
+from web.problems import problem_text
 from web.throttle import AddressThrottle
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("activation.web")
-ERROR_500 = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong</title>"
-    "<h1>Something went wrong</h1><p>It has been logged. Go back and try again; nothing you typed was saved.</p>"
-)
+ERROR_500 = "<!doctype html><html lang={lang}><meta charset=utf-8><title>{title}</title><h1>{title}</h1><p>{text}</p>"
 SESSION_COOKIE = "activation_session"
+STARLETTE_DETAILS = (N_("Not Found"), N_("Method Not Allowed"))
 
 # Pages hold citizens' data: nothing runs but our own files, nothing frames us, nothing is cached.
 SECURITY_HEADERS = {
@@ -150,16 +153,32 @@ class SignInMiddleware(BaseHTTPMiddleware):
         request.state.user = None
         request.state.csrf = None
         request.state.via_sso = False
+        request.state.language = i18n.negotiate(request.headers.get("accept-language"))
+        i18n.use(request.state.language)
         try:
             self._identify(request, settings)
+            request.state.language = self._language(request, settings)
         except SQLAlchemyError:
             # The database is down: /health says so itself; every other page would fail anyway.
             if request.url.path != "/health":
                 return _with_headers(
                     JSONResponse({"detail": "the database is not reachable; try again shortly"}, 503), request
                 )
+        i18n.use(request.state.language)  # pages, filters and messages follow it from here on
         response = await call_next(request)
         return _with_headers(response, request)
+
+    @staticmethod
+    def _language(request: Request, settings: WebSettings) -> str:
+        """Return the signed-in user's language, else their municipality's; else the browser's."""
+        user: User | None = request.state.user
+        if user is None:
+            return str(request.state.language)
+        home = None
+        if user.municipality:
+            with contextlib.suppress(ConfigError):
+                home = get_runtime(settings.db_url, settings.config_dir).rules.municipality(user.municipality).language
+        return i18n.language_of(user.language, home)
 
     @staticmethod
     def _identify(request: Request, settings: WebSettings) -> None:
@@ -204,20 +223,29 @@ def templates_env() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
     from web import format as fmt
 
     env.filters.update(fmt.FILTERS)
+    # Every string in a template goes through the catalogs in the request's language (web/i18n.py).
+    env.install_gettext_callables(**i18n.jinja_callables(), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with the signed-in user, CSRF token and navigation."""
+    from web.glossary import Terms
+
     env: Environment = request.app.state.templates
     user = signed_in(request)
+    language = getattr(request.state, "language", i18n.DEFAULT)
+    i18n.use(language)
     html = env.get_template(template).render(
         request=request,
         user=user,
+        language=language,
+        terms=Terms(runtime(request).rules),
         csrf=request.state.csrf or "",
         now=clock(request).now(),
         settings=request.app.state.settings,
@@ -231,7 +259,8 @@ def check_csrf(request: Request, token: str | None) -> None:
     expected = getattr(request.state, "csrf", None)
     if not expected or not token or token != expected:
         record_denied(request, "the form's CSRF token is missing or wrong")
-        raise StarletteHTTPException(403, "The form has expired or did not come from this site; reload and try again.")
+        message = _("The form has expired or did not come from this site; reload and try again.")
+        raise StarletteHTTPException(403, message)
 
 
 def record_denied(
@@ -284,9 +313,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(SignInMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from web import api, console, operations, pages
+    from web import api, console, operations, pages, profile
 
     app.include_router(pages.router)
+    app.include_router(profile.router)
     app.include_router(console.router)
     app.include_router(operations.router)
     app.include_router(api.router)
@@ -306,7 +336,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         record_denied(request, f"the role {user.role if user else '-'} may not use this")
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "your role does not allow this"}, 403)
-        return page(request, "error.html.j2", 403, title="Not allowed", message="Your role does not allow this page.")
+        return page(
+            request, "error.html.j2", 403, title=_("Not allowed"), message=_("Your role does not allow this page.")
+        )
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> Response:
@@ -315,8 +347,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         denied(request, exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc), "fields": exc.fields}, status)
-        titles = {404: "Not found", 403: "Not allowed", 409: "Already done"}
-        return page(request, "error.html.j2", status, title=titles.get(status, "Cannot do that"), message=str(exc))
+        titles = {404: N_("Not found"), 403: N_("Not allowed"), 409: N_("Already done")}
+        title = _(titles.get(status, N_("Cannot do that")))
+        return page(request, "error.html.j2", status, title=title, message=problem_text(str(exc)))
 
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception) -> Response:
@@ -326,7 +359,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         if request.url.path.startswith("/api/"):
             response: Response = JSONResponse({"detail": "something went wrong on our side; it has been logged"}, 500)
         else:
-            response = HTMLResponse(ERROR_500, 500)
+            i18n.use(i18n.negotiate(request.headers.get("accept-language")))
+            text = _("It has been logged. Go back and try again; nothing you typed was saved.")
+            title = escape(_("Something went wrong"))
+            response = HTMLResponse(ERROR_500.format(lang=i18n.current(), title=title, text=escape(text)), 500)
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
         response.headers["Cache-Control"] = "no-store"
@@ -336,9 +372,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path in ("/health", "/openapi.json"):
             return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
-        titles = {404: "Not found", 403: "Not allowed", 405: "Not allowed"}
-        return page(
-            request, "error.html.j2", exc.status_code, title=titles.get(exc.status_code, "Error"), message=exc.detail
-        )
+        titles = {404: N_("Not found"), 403: N_("Not allowed"), 405: N_("Not allowed")}
+        title = _(titles.get(exc.status_code, N_("Error")))
+        # Starlette's own details ("Not Found") are English words of the catalog too.
+        message = _(exc.detail) if exc.detail in STARLETTE_DETAILS else exc.detail
+        return page(request, "error.html.j2", exc.status_code, title=title, message=message)
 
     return app

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
+from web.i18n import _
+
 Row = tuple[str, float | None]
 
 BAR = "#1f5fae"
@@ -35,7 +37,8 @@ def _cut(label: str) -> str:
 
 
 def _head(chart_id: str, title: str, rows: Sequence[Row], fmt: Callable[[float], str], width: int, height: int) -> str:
-    said = "; ".join(f"{label}: {'no data' if value is None else fmt(value)}" for label, value in rows) or "no data"
+    none = _("no data")
+    said = "; ".join(f"{label}: {none if value is None else fmt(value)}" for label, value in rows) or none
     cid = escape(chart_id)
     return (
         f'<svg class="chart-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
@@ -43,6 +46,11 @@ def _head(chart_id: str, title: str, rows: Sequence[Row], fmt: Callable[[float],
         f'font-family="system-ui, sans-serif" font-size="12">'
         f'<title id="{cid}-title">{escape(title)}</title><desc id="{cid}-desc">{escape(said)}</desc>'
     )
+
+
+def _empty() -> str:
+    text = escape(_("No data"))
+    return f'<text x="4" y="20">{text}</text></svg>'
 
 
 def _scale(rows: Sequence[Row], maximum: float | None) -> float:
@@ -63,9 +71,9 @@ def bar_chart(
 ) -> Markup:
     """Draw horizontal bars, one per (label, value); None reads 'no data'. maximum: the full-width value."""
     if not rows:
-        return Markup(_head(chart_id, title, rows, fmt, width, 30) + '<text x="4" y="20">No data</text></svg>')
+        return Markup(_head(chart_id, title, rows, fmt, width, 30) + _empty())
     line, top = 24, 6
-    label_width = min(max(len(_cut(label)) for label, _ in rows) * CHAR_WIDTH + 12, 270)
+    label_width = min(max(len(_cut(label)) for label, _value in rows) * CHAR_WIDTH + 12, 270)
     value_width = 56
     area = width - label_width - value_width
     scale = _scale(rows, maximum)
@@ -74,13 +82,14 @@ def bar_chart(
     parts.append(f'<line x1="{label_width}" y1="0" x2="{label_width}" y2="{height}" stroke="{GRID}" stroke-width="1"/>')
     for i, (label, value) in enumerate(rows):
         y = top + i * line
-        said = f"{label}: {'no data' if value is None else fmt(value)}"
+        said = f"{label}: {_('no data') if value is None else fmt(value)}"
         parts.append(f'<g class="bar"><title>{escape(said)}</title>')
         parts.append(
             f'<text x="{label_width - 6}" y="{y + 16}" text-anchor="end" fill="{INK}">{escape(_cut(label))}</text>'
         )
         if value is None:
-            parts.append(f'<text x="{label_width + 6}" y="{y + 16}" fill="{EMPTY}">no data</text>')
+            none = escape(_("no data"))
+            parts.append(f'<text x="{label_width + 6}" y="{y + 16}" fill="{EMPTY}">{none}</text>')
         else:
             length = max(0.0, min(value / scale, 1.0)) * area
             parts.append(
@@ -105,7 +114,7 @@ def column_chart(
     column = 64
     width = max(column * len(rows), 200)
     if not rows:
-        return Markup(_head(chart_id, title, rows, fmt, width, 30) + '<text x="4" y="20">No data</text></svg>')
+        return Markup(_head(chart_id, title, rows, fmt, width, 30) + _empty())
     top, bottom = 18, 22
     area = height - top - bottom
     scale = _scale(rows, maximum)
@@ -115,10 +124,11 @@ def column_chart(
     for i, (label, value) in enumerate(rows):
         x = i * column
         middle = x + column / 2
-        said = f"{label}: {'no data' if value is None else fmt(value)}"
+        said = f"{label}: {_('no data') if value is None else fmt(value)}"
         parts.append(f'<g class="bar"><title>{escape(said)}</title>')
         if value is None:
-            parts.append(f'<text x="{middle}" y="{base - 6}" text-anchor="middle" fill="{EMPTY}">no data</text>')
+            none = escape(_("no data"))
+            parts.append(f'<text x="{middle}" y="{base - 6}" text-anchor="middle" fill="{EMPTY}">{none}</text>')
         else:
             tall = max(0.0, min(value / scale, 1.0)) * area
             parts.append(

@@ -15,6 +15,8 @@ from activation.adapters import reports
 from activation.config import DeadlineRule, Municipality
 from web import charts
 from web.app import Forbidden, accounts, check_csrf, clock, page, require, runtime
+from web.glossary import Terms
+from web.i18n import _, ngettext
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,10 +39,12 @@ def parse_months(raw: str | None) -> tuple[int, str | None]:
     try:
         wanted = int(raw.strip())
     except ValueError:
-        return DEFAULT_MONTHS, f"“{raw[:20]}” is not a number of months; showing {DEFAULT_MONTHS}."
+        note = _("“%(raw)s” is not a number of months; showing %(shown)d.", raw=raw[:20], shown=DEFAULT_MONTHS)
+        return DEFAULT_MONTHS, note
     clamped = min(max(wanted, MIN_MONTHS), MAX_MONTHS)
     if clamped != wanted:
-        return clamped, f"Months go from {MIN_MONTHS} to {MAX_MONTHS}; showing {clamped}."
+        note = _("Months go from %(low)d to %(high)d; showing %(n)d.", low=MIN_MONTHS, high=MAX_MONTHS, n=clamped)
+        return clamped, note
     return wanted, None
 
 
@@ -121,39 +125,42 @@ def console(request: Request, months: str | None = None) -> Response:
         load = reports.caseload(conn, m.code, now)
         passive = reports.passive_periods(conn, m.code, offers, now)
     names = {u.username: u.display_name for u in accounts(request).users(m.code)}
+    terms = Terms(runtime(request).rules)
     teams = sorted(set(m.teams) | set(timely.by_team) | set(escalated.by_team))
     chart = {
         "month": charts.column_chart(
             [(reports.month_label(k), v.share) for k, v in timely.by_month.items()],
-            title="Share of deadlines met per month (met / (met + real misses))",
+            title=_("Share of deadlines met per month (met / (met + real misses))"),
             chart_id="chart-month",
             maximum=1.0,
             fmt=charts.percent,
         ),
         "stage": charts.bar_chart(
-            [(k, v.share) for k, v in timely.by_stage.items()],
-            title="Share of deadlines met per stage (rule)",
+            [(terms.rule(m.code, k), v.share) for k, v in timely.by_stage.items()],
+            title=_("Share of deadlines met per stage (rule)"),
             chart_id="chart-stage",
             maximum=1.0,
             fmt=charts.percent,
         ),
         "team": charts.bar_chart(
             [(m.teams[k].name if k in m.teams else k, timely.by_team[k].share) for k in teams if k in timely.by_team],
-            title="Share of deadlines met per team",
+            title=_("Share of deadlines met per team"),
             chart_id="chart-team",
             maximum=1.0,
             fmt=charts.percent,
         ),
         "escalations": charts.bar_chart(
             [(m.teams[k].name if k in m.teams else k, float(escalated.by_team.get(k, 0))) for k in teams],
-            title=f"Escalations per team, last {count} months",
+            title=ngettext(
+                "Escalations per team, last %(num)d month", "Escalations per team, last %(num)d months", count
+            ),
             chart_id="chart-escalations",
         ),
     }
     return page(
         request,
         "console.html.j2",
-        title="Console",
+        title=_("Console"),
         municipality=m,
         version=runtime(request).rules.version(m.code),
         months=count,
@@ -187,7 +194,7 @@ def audit(request: Request, case_id: str | None = None, username: str | None = N
     return page(
         request,
         "audit.html.j2",
-        title="Audit log",
+        title=_("Audit log"),
         municipality=m,
         entries=found[:AUDIT_LIMIT],
         truncated=len(found) > AUDIT_LIMIT,
@@ -266,11 +273,14 @@ def _bounded(raw: str | None, name: str, low: int, high: int, notes: list[str]) 
     try:
         wanted = int(raw.strip())
     except ValueError:
-        notes.append(f"“{raw[:20]}” is not a whole number for {name}; using {default}.")
+        notes.append(_("“%(raw)s” is not a whole number for %(field)s; using %(default)d.", raw=raw[:20], field=name,
+                       default=default))  # fmt: skip
         return default
     clamped = min(max(wanted, low), high)
     if clamped != wanted:
-        notes.append(f"{name.replace('_', ' ').capitalize()} goes from {low} to {high}; using {clamped}.")
+        field = name.replace("_", " ").capitalize()
+        notes.append(_("%(field)s goes from %(low)d to %(high)d; using %(shown)d.", field=field, low=low, high=high,
+                       shown=clamped))  # fmt: skip
     return clamped
 
 
@@ -310,7 +320,8 @@ def simulate_page(
     }
     if chosen["arrivals"] * chosen["weeks"] > SIM_MAX_ARRIVALS:
         chosen["arrivals"] = SIM_MAX_ARRIVALS // chosen["weeks"]
-        notes.append(f"At most {SIM_MAX_ARRIVALS} applications in all; using {chosen['arrivals']} a week.")
+        notes.append(_("At most %(most)d applications in all; using %(arrivals)d a week.", most=SIM_MAX_ARRIVALS,
+                       arrivals=chosen["arrivals"]))  # fmt: skip
     picked = [v if v in names else names[0] for v in (version, compare or names[-1])]
     results, rows, charts_drawn, heads = [], [], [], []
     if run:
@@ -324,8 +335,8 @@ def simulate_page(
         ]
         rows = side_by_side(results[0], results[1])
         for n, (key, result) in enumerate(zip(("a", "b"), results, strict=True)):
-            bars = [(r["deadline"], r[key]["met_share"]) for r in rows]
-            title = f"Met share per deadline, {picked[n]}"
+            bars = [(Terms(rt.rules).rule(municipality.code, r["deadline"]), r[key]["met_share"]) for r in rows]
+            title = _("Met share per deadline, %(version)s", version=picked[n])
             charts_drawn.append(
                 charts.bar_chart(bars, title=title, chart_id=f"sim-{key}", maximum=1.0, fmt=charts.percent)
             )

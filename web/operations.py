@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from activation.adapters.operations import FlowHealth, flow_health
 from activation.lifecycle import MAX_STEP_FAILURES
 from web.app import WebSettings, clock, page, require, runtime
+from web.i18n import _
 
 router = APIRouter()
 
@@ -105,7 +106,8 @@ def failed_runs(settings: WebSettings, transport: httpx.BaseTransport | None = N
                 except (httpx.HTTPError, ValueError, KeyError, TypeError):
                     names = {}
     except (httpx.HTTPError, ValueError) as exc:
-        return PrefectRuns(api, ui, [], f"Prefect API not reachable at {api} ({type(exc).__name__}).")
+        problem = _("Prefect API not reachable at %(api)s (%(error)s).", api=api, error=type(exc).__name__)
+        return PrefectRuns(api, ui, [], problem)
     runs: list[FailedRun] = []
     for row in rows:
         if not isinstance(row, dict):
@@ -140,13 +142,13 @@ def operations_page(request: Request) -> Response:
     try:
         health = _health(request)
     except SQLAlchemyError:
-        message = "The database does not answer; /health says the same to monitoring."
-        return page(request, "error.html.j2", 503, title="Database not reachable", message=message)
+        message = _("The database does not answer; /health says the same to monitoring.")
+        return page(request, "error.html.j2", 503, title=_("Database not reachable"), message=message)
     prefect = failed_runs(settings, getattr(request.app.state, "prefect_transport", None))
     return page(
         request,
         "operations.html.j2",
-        title="Operations",
+        title=_("Operations"),
         health=health,
         behind=health.behind(_behind_after(settings)),
         behind_after=_behind_after(settings),

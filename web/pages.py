@@ -30,6 +30,7 @@ from web.app import (
     secure_cookies,
 )
 from web.format import DEFAULT_TZ
+from web.i18n import _
 from web.throttle import AddressThrottle
 
 router = APIRouter(include_in_schema=False)
@@ -71,7 +72,7 @@ def sign_in(
     if not _same_origin(request):
         # A sign-in form posted from another site (login CSRF) signs nobody in.
         record_denied(request, "sign-in posted from another site", who=username.strip().lower())
-        raise HTTPException(403, "Sign in from this site's own sign-in page.")
+        raise HTTPException(403, _("Sign in from this site's own sign-in page."))
     throttle: AddressThrottle = request.app.state.throttle
     address = request.client.host if request.client else "-"
     if throttle.blocked(address, now):
@@ -82,7 +83,7 @@ def sign_in(
             "sign_in.html.j2",
             429,
             next=next,
-            error=f"Too many failed sign-ins from here; try again in {max(1, wait // 60)} minutes.",
+            error=_("Too many failed sign-ins from here; try again in %(n)d minutes.", n=max(1, wait // 60)),
             username=username,
         )
         refused.headers["Retry-After"] = str(wait)
@@ -96,7 +97,7 @@ def sign_in(
             "sign_in.html.j2",
             401,
             next=next,
-            error="Wrong username or password, or the account is locked for a while after repeated failures.",
+            error=_("Wrong username or password, or the account is locked for a while after repeated failures."),
             username=username,
         )
     token, _csrf = store.start_session(user.username, now)
@@ -111,7 +112,11 @@ def sign_in(
 def _same_origin(request: Request) -> bool:
     # Browsers send Origin with every form POST; a client without one (a script) is judged by its password.
     origin = request.headers.get("origin")
-    return origin is None or (origin != "null" and urlparse(origin).netloc == request.headers.get("host"))
+    if origin == "null":
+        # Our Referrer-Policy (no-referrer) makes a browser send "Origin: null" even from our own page;
+        # then only the browser's own Sec-Fetch-Site, which no page can set, says where the post came from.
+        return request.headers.get("sec-fetch-site") == "same-origin"
+    return origin is None or urlparse(origin).netloc == request.headers.get("host")
 
 
 @router.post("/sign-out")
@@ -181,7 +186,7 @@ def timeline(detail: CaseDetail) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for s in detail.steps:
         items.append({"at": s.occurred_at, "kind": "step", "title": f"{s.from_stage}: {s.outcome}",
-                      "by": s.recorded_by, "data": s.data})  # fmt: skip
+                      "by": s.recorded_by, "data": s.data, "step": s})  # fmt: skip
     for x in detail.todos:
         items.append({"at": x.created_at, "kind": "todo", "title": f"To-do: {x.title}", "by": x.assignee,
                       "todo": x})  # fmt: skip
@@ -195,7 +200,7 @@ def timeline(detail: CaseDetail) -> list[dict[str, Any]]:
         items.append({"at": letter.created_at, "kind": "letter", "title": f"Letter: {letter.form}",
                       "by": "system", "letter": letter})  # fmt: skip
     for c in detail.caseworker_changes:
-        items.append({"at": c.changed_at, "kind": "caseworker", "by": c.changed_by,
+        items.append({"at": c.changed_at, "kind": "caseworker", "by": c.changed_by, "change": c,
                       "title": f"Caseworker {c.previous or '(team queue)'} → {c.caseworker}"})  # fmt: skip
     return sorted(items, key=lambda i: i["at"], reverse=True)
 
@@ -298,14 +303,14 @@ def _complete(request: Request, todo_id: str, form: Any) -> Response:
     values = todo_forms.typed("", form)
     needs = _record_for(todo)
     if outcome not in needs:
-        return _todo_page(request, todo, case, 422, {"outcome": "Choose an outcome."}, values)
+        return _todo_page(request, todo, case, 422, {"outcome": _("Choose an outcome.")}, values)
     record = needs[outcome]
     data = todo_forms.parse(record, form) if record else None
     now = clock(request).now()
     rt = runtime(request)
     try:
         # The case moves on at once, so the caseworker sees the next to-do when the case page opens.
-        done, _ = services.complete_for(rt.store, rt.rules, user, todo_id, outcome, now, data)
+        done, _moved = services.complete_for(rt.store, rt.rules, user, todo_id, outcome, now, data)
     except InputError as exc:
         if exc.kind in ("not_found", "forbidden"):
             raise
@@ -326,7 +331,7 @@ def take(request: Request, todo_id: str, csrf: str = Form("")) -> Response:
     check_csrf(request, csrf)
     todo, case = _todo(request, user, todo_id)
     if todo.assignee != team_queue(case.team):
-        raise HTTPException(409, "That to-do is no longer in the team queue.")
+        raise HTTPException(409, _("That to-do is no longer in the team queue."))
     rt = runtime(request)
     now = clock(request).now()
     services.assign_caseworker(rt.store, rt.rules, case.id, user.username, now, user.username)

@@ -1,5 +1,8 @@
 """The caseworker's forms for each record (assessment, plan, placement, follow-up, exit), as fields.
 
+Labels and choices are in the request's language: field labels from the catalogs, choices from the
+glossary, groups and interventions by the names the municipality's configuration gives them.
+
 A form post is turned back into the record's dict for `records.validate`; what was typed is kept,
 so a page with errors shows every field as it was.
 """
@@ -11,6 +14,9 @@ from typing import Any
 
 from activation import records
 from activation.config import Municipality
+from web.glossary import TERMS, term
+from web.i18n import _
+from web.problems import problem_text
 
 ACTIVITY_ROWS = 4  # the plan form offers this many activity rows; empty rows are ignored
 
@@ -27,53 +33,63 @@ class Field:
     help: str = ""
 
 
-def _choices(enum: type[Any]) -> tuple[tuple[str, str], ...]:
-    return tuple((m.value, m.value.replace("_", " ").capitalize()) for m in enum)
+def _choices(kind: str, enum: type[Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((m.value, term(kind, m.value)) for m in enum)
+
+
+def _bands() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (b.value, _("%(band)s %% (up to %(hours)d h a week)", band=b.value, hours=b.hours_per_week))
+        for b in records.CapacityBand
+    )
 
 
 def fields_for(record: str, municipality: Municipality) -> list[Field]:
     """Return the fields of a record's form, with the municipality's groups and interventions as choices."""
-    groups = tuple((g, g.replace("_", " ").capitalize()) for g in municipality.groups)
+    groups = tuple((g, term("group", g) if g in TERMS["group"] else x.name) for g, x in municipality.groups.items())
     interventions = tuple((code, i.name) for code, i in municipality.interventions.items())
     if record == "assessment":
         return [
-            Field("capacity_band", "Activity capacity", "select", _choices(records.CapacityBand), True,
-                  "Share of a 40-hour week: 1-25 % up to 10 h, 26-50 % up to 20 h, 51-75 % up to 30 h, 76-100 %."),
-            Field("group", "Target group after the assessment", "select", groups),
-            Field("barriers", "Barriers", "checkboxes", _choices(records.Barrier)),
-            Field("health", "Health", "textarea"),
-            Field("social_situation", "Social situation", "textarea"),
-            Field("education", "Education", "textarea"),
-            Field("work_history", "Work history", "textarea"),
+            Field("capacity_band", _("Activity capacity"), "select", _bands(), True,
+                  _("Share of a 40-hour week: 1-25 percent up to 10 h, 26-50 up to 20 h, 51-75 up to 30 h, "
+                    "76-100 full time.")),
+            Field("group", _("Target group after the assessment"), "select", groups),
+            Field("barriers", _("Barriers"), "checkboxes", _choices("barrier", records.Barrier)),
+            Field("health", _("Health"), "textarea"),
+            Field("social_situation", _("Social situation"), "textarea"),
+            Field("education", _("Education"), "textarea"),
+            Field("work_history", _("Work history"), "textarea"),
         ]  # fmt: skip
     if record == "plan":
         return [
-            Field("goal", "Goal", "textarea", required=True),
-            Field("sub_goals", "Sub-goals", "lines", help="One per line."),
-            Field("activities", "Activities", "activities", required=True,
-                  help="SoL 4 kap. 4 §: each with a start and an end date the citizen knows."),
-            Field("follow_up_on", "Follow-up on", "date", required=True),
-            Field("signed_on", "Signed on", "date", required=True),
-            Field("intervention", "Placement planned", "select", interventions),
+            Field("goal", _("Goal"), "textarea", required=True),
+            Field("sub_goals", _("Sub-goals"), "lines", help=_("One per line.")),
+            Field("activities", _("Activities"), "activities", required=True,
+                  help=_("SoL 4 kap. 4 §: each with a start and an end date the citizen knows.")),
+            Field("follow_up_on", _("Follow-up on"), "date", required=True),
+            Field("signed_on", _("Signed on"), "date", required=True),
+            Field("intervention", _("Placement planned"), "select", interventions),
         ]  # fmt: skip
     if record == "placement":
         return [
-            Field("intervention", "Intervention", "select", interventions, True),
-            Field("provider", "Employer or provider", required=True),
-            Field("starts_on", "Starts on", "date", required=True),
-            Field("ends_on", "Ends on", "date", required=True),
-            Field("hours_per_week", "Hours per week", "number"),
+            Field("intervention", _("Intervention"), "select", interventions, True),
+            Field("provider", _("Employer or provider"), required=True),
+            Field("starts_on", _("Starts on"), "date", required=True),
+            Field("ends_on", _("Ends on"), "date", required=True),
+            Field("hours_per_week", _("Hours per week"), "number"),
         ]
     if record == "follow_up":
         return [
-            Field("ladder_step", "Step on the progression ladder", "select", _choices(records.LadderStep), True),
-            Field("life_mastery", "Life-mastery scores", "lines", help="One per line as indicator=score (1-10)."),
-            Field("note", "Note", "textarea"),
-        ]
+            Field("ladder_step", _("Step on the progression ladder"), "select", _choices("ladder", records.LadderStep),
+                  True),
+            Field("life_mastery", _("Life-mastery scores"), "lines",
+                  help=_("One per line as indicator=score (1-10).")),
+            Field("note", _("Note"), "textarea"),
+        ]  # fmt: skip
     if record == "exit":
         return [
-            Field("reason", "Exit reason", "select", _choices(records.ExitReason), True),
-            Field("note", "Note", "textarea"),
+            Field("reason", _("Exit reason"), "select", _choices("exit_reason", records.ExitReason), True),
+            Field("note", _("Note"), "textarea"),
         ]
     raise KeyError(record)
 
@@ -130,7 +146,8 @@ def field_errors(fields: dict[str, str]) -> dict[str, str]:
     """Map errors from validation ('activities.0.ends_on') to what the page shows next to each input."""
     shown: dict[str, str] = {}
     for key, problem in fields.items():
-        shown.setdefault(key, problem)
+        said = problem_text(problem)
+        shown.setdefault(key, said)
         top = key.split(".")[0]
-        shown.setdefault(top, problem)
+        shown.setdefault(top, said)
     return shown

@@ -32,7 +32,7 @@ def _sha256(value: str) -> str:
 
 
 def _user(row: Any) -> User:
-    return User(row.username, row.display_name, row.role, row.municipality, row.team)
+    return User(row.username, row.display_name, row.role, row.municipality, row.team, row.language)
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class Accounts:
                         role=user.role,
                         municipality=user.municipality,
                         team=user.team,
+                        language=user.language,
                         password_hash=_hasher.hash(password) if password else None,
                         created_at=now,
                     )
@@ -99,6 +100,18 @@ class Accounts:
             conn.execute(delete(t.web_sessions).where(t.web_sessions.c.username == username))
         if done is None:
             raise NotFoundError(f"unknown user {username!r}")
+
+    def set_language(self, username: str, language: str | None) -> None:
+        """Set the language a user reads the pages in (None: their municipality's)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(t.users)
+                .where(t.users.c.username == username)
+                .values(language=language)
+                .returning(t.users.c.username)
+            ).first()
+        if done is None:
+            raise InputError(f"unknown user {username!r}")
 
     def issue_api_token(self, username: str) -> str:
         """Give a user a new API bearer token (the old one stops working); return it once."""

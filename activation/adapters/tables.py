@@ -278,6 +278,7 @@ users = Table(
     Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
     Column("locked_until", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("language", String(8)),  # da | sv | en; NULL: the municipality's language
     UniqueConstraint("api_token_hash", name="uq_users_api_token_hash"),
 )
 

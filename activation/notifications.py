@@ -17,7 +17,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:  # config imports this module for EventKind
     from activation.config import Receiver
@@ -113,30 +113,3 @@ def message_id(event_id: str, receiver: str, domain: str) -> str:
     """Return an e-mail Message-ID that is the same on every retry, so mail clients drop a repeat."""
     digest = hashlib.sha256(f"{event_id}\n{receiver}".encode()).hexdigest()[:32]
     return f"<{digest}@{domain}>"
-
-
-_WHAT = {
-    "reminder": "a deadline is coming up",
-    "escalation": "a deadline was missed and has been escalated",
-    "alert": "an alert was raised",
-    "letter": "a letter was rendered",
-}
-
-
-def email_text(payload: Mapping[str, Any]) -> tuple[str, str]:
-    """Return subject and plain-text body of an e-mail: event, case id and times, never the citizen."""
-    kind = str(payload.get("event", "event"))
-    case_id = str(payload.get("case_id", ""))
-    subject = f"Activation: {kind} for case {case_id}"
-    lines = [
-        f"{_WHAT.get(kind, kind)} (case {case_id}).",
-        "",
-        f"Event:        {payload.get('id', '')}",
-        f"Municipality: {payload.get('municipality', '')}",
-        f"Occurred at:  {payload.get('occurred_at', '')}",
-    ]
-    for key in ("rule_key", "notify_role", "step", "deadline_due_at", "form"):
-        if payload.get(key) is not None:
-            lines.append(f"{key.replace('_', ' ').capitalize() + ':':<14}{payload[key]}")
-    lines += ["", "Open the case in the activation inbox for the details; this message holds no personal data."]
-    return subject, "\n".join(lines) + "\n"

@@ -124,4 +124,21 @@ class MeetingBooked(FormContext):
 
 
 SCHEMAS["meeting_booked"] = MeetingBooked
+
+
+class NotificationEmail(FormContext):
+    """The e-mail a receiver gets about an event: its kind, case id and times, never the citizen."""
+
+    team: str | None = None  # type: ignore[assignment]  # an event is the municipality's, not a team's
+    event: str
+    id: str | None = None
+    occurred_at: datetime | None = None
+    rule_key: str | None = None
+    notify_role: str | None = None
+    step: int | None = None
+    deadline_due_at: datetime | None = None
+    form: str | None = None
+
+
+SCHEMAS["notification_email"] = NotificationEmail
 CALENDAR_FORMS = {"meeting_booked"}  # forms that come with an .ics attachment

@@ -33,7 +33,8 @@ def real_senders(
     """Yield a sender per channel, secrets read from environ (default os.environ); close them after."""
     env = os.environ if environ is None else environ
     webhook = WebhookSender(env, client, clock)
-    email = EmailSender({code: m.smtp for code, m in rules.municipalities.items()}, env, smtp_factory)
+    speaks = {code: (m.language, m.timezone) for code, m in rules.municipalities.items()}
+    email = EmailSender({code: m.smtp for code, m in rules.municipalities.items()}, env, smtp_factory, speaks)
     try:
         yield {"webhook": webhook, "email": email}
     finally:

@@ -14,9 +14,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+import forms
 from activation.config import Receiver, Smtp
 from activation.delivery import Accepted, Delivery, Outcome, Refused, RetryLater
-from activation.notifications import EVENT_HEADER, email_text, message_id
+from activation.notifications import EVENT_HEADER, message_id
 
 SmtpFactory = Callable[..., Any]  # smtplib.SMTP or a test double with the same calls
 
@@ -27,9 +28,11 @@ def send_email(
     delivery: Delivery,
     environ: Mapping[str, str],
     smtp_factory: SmtpFactory = smtplib.SMTP,
+    language: str = "en",
+    timezone: str = "UTC",
 ) -> Outcome:
     """Send a short plain-text e-mail (event and case id, no personal data) to the receiver's addresses."""
-    subject, text = email_text(delivery.payload or {})
+    subject, text = notification_email(delivery.payload or {}, language, timezone)
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = ", ".join(receiver.to)
@@ -62,6 +65,17 @@ def send_email(
     return Accepted()
 
 
+def notification_email(payload: Mapping[str, Any], language: str, timezone: str) -> tuple[str, str]:
+    """Return the subject and text of an event's e-mail in a language (forms/templates/notification_email.*)."""
+    keys = ("event", "id", "case_id", "municipality", "occurred_at", "rule_key", "notify_role", "step",
+            "deadline_due_at", "form")  # fmt: skip
+    context = {k: payload.get(k) for k in keys if payload.get(k) is not None}
+    context.setdefault("event", "event")
+    rendered = forms.render("notification_email", language, {**context, "timezone": timezone})
+    subject, _, text = rendered.partition("\n")
+    return subject.strip(), text.lstrip("\n")
+
+
 class EmailSender:
     """Sends deliveries to e-mail receivers through the smtp: block of each delivery's municipality."""
 
@@ -70,14 +84,17 @@ class EmailSender:
         smtp: Mapping[str, Smtp | None],
         environ: Mapping[str, str],
         smtp_factory: SmtpFactory = smtplib.SMTP,
+        speaks: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         self.smtp = smtp  # by municipality code
         self.environ = environ
         self.smtp_factory = smtp_factory
+        self.speaks = dict(speaks or {})  # municipality code -> (language, time zone) of its e-mails
 
     def send(self, delivery: Delivery, receiver: Receiver, now: datetime) -> Outcome:
         """Mail the delivery to the receiver's addresses; without an smtp: block, send nothing and retry."""
         smtp = self.smtp.get(delivery.municipality)
         if smtp is None:
             return RetryLater("no smtp: block configured")
-        return send_email(smtp, receiver, delivery, self.environ, self.smtp_factory)
+        language, timezone = self.speaks.get(delivery.municipality, ("en", "UTC"))
+        return send_email(smtp, receiver, delivery, self.environ, self.smtp_factory, language, timezone)

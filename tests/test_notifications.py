@@ -144,20 +144,36 @@ def test_only_enabled_receivers_subscribed_to_the_kind_hear_of_an_event() -> Non
     assert n.subscribers({}, "alert") == []
 
 
+PAYLOAD = {
+    "event": "escalation",
+    "id": "escalation:a-1",
+    "case_id": "c-abc1",
+    "municipality": "karlskrona",
+    "occurred_at": "2026-11-20T09:00:00+00:00",
+    "rule_key": "first_meeting",
+    "notify_role": "team_lead",
+    "citizen_ref": "never-shown",  # a payload never has one; even if it did, the e-mail leaves it out
+}
+
+
 def test_an_email_says_event_and_case_but_holds_no_personal_data() -> None:
-    payload = {
-        "event": "escalation",
-        "id": "escalation:a-1",
-        "case_id": "c-abc",
-        "municipality": "karlskrona",
-        "occurred_at": "2026-11-20T09:00:00+00:00",
-        "rule_key": "first_meeting",
-        "notify_role": "team_lead",
-    }
-    subject, body = n.email_text(payload)
-    assert subject == "Activation: escalation for case c-abc"
-    assert "first_meeting" in body and "escalation:a-1" in body
-    assert "holds no personal data" in body
+    from senders.mail import notification_email
+
+    subject, body = notification_email(PAYLOAD, "en", "Europe/Stockholm")
+    assert subject == "Activation: escalation for case c-abc1"
+    assert "first_meeting" in body and "escalation:a-1" in body and "2026-11-20 10:00:00+01:00" in body
+    assert "holds no personal data" in body and "never-shown" not in body
+
+
+def test_an_email_speaks_the_municipalitys_language() -> None:
+    from senders.mail import notification_email
+
+    sv_subject, sv_body = notification_email(PAYLOAD, "sv", "Europe/Stockholm")
+    da_subject, da_body = notification_email({**PAYLOAD, "event": "reminder"}, "da", "Europe/Copenhagen")
+    assert sv_subject == "Aktivering: eskalering – ärende c-abc1"
+    assert "En tidsfrist har passerats och eskalerats" in sv_body and "inga personuppgifter" in sv_body
+    assert da_subject == "Aktivering: påmindelse – sag c-abc1"
+    assert "En frist nærmer sig" in da_body and "ingen personoplysninger" in da_body
 
 
 def test_an_emails_message_id_is_the_same_on_every_retry() -> None:

@@ -1,7 +1,8 @@
 """One tick: intake, cases moved on, then the deadline sweep, in one flow run; what `activation tick` runs.
 
-`activation serve` runs intake, advance and the sweep as three deployments on their own schedules;
-a tick does the same work in a single run, so a replay or the demo costs one flow run per step of time.
+`activation serve` runs intake, each stage and the sweep as flow runs of their own on schedules; a
+tick does the same work in a single run, so a replay or the demo costs one flow run per step of time.
+Which Prefect server records it is the caller's choice (flows/server.py::prefect_api for the CLI).
 """
 
 from __future__ import annotations

@@ -45,17 +45,23 @@ def tick(
         with rt.store.transaction() as tx:
             err.print(f"{tx.unpark_steps()} parked step(s) will be tried again.")
     prefect_env()
-    from flows.server import ServerError, prefect_api
+    from flows.server import running_server
 
-    try:
-        with prefect_api(say=lambda line: None if as_json else err.print(line)) as where:
-            if not as_json:
-                err.print(f"Running the flows on {where}...")
-            from flows.tick import run_tick
+    where = running_server()
+    if not as_json:
+        err.print(
+            f"Running the flows on {where}..."
+            if where
+            else "Running the flows in this process without Prefect (no server is up; nothing is recorded there)..."
+        )
+    if where:
+        from flows.tick import run_tick
 
-            result = run_tick(at, batch_size)
-    except ServerError as exc:
-        raise UserError(str(exc)) from None
+        result = run_tick(at, batch_size)
+    else:
+        from flows.tick import run_tick_without_prefect
+
+        result = run_tick_without_prefect(at, batch_size)
     if as_json:
         emit_json(result)
         return

@@ -8,14 +8,18 @@ which for ten flows a minute kept a core half busy doing nothing (BENCHMARKS.md,
 
 Stopping: SIGINT and SIGTERM end a flow run in progress at once (Prefect records it as Crashed; its
 database work rolls back, each batch being one transaction) and stop the web and Prefect servers,
-which run in threads of this process: no child process is left. A second signal exits at once.
+which run in threads of this process: no child process is left. If that takes longer than 7 s (Prefect
+retrying a server that is gone), or on a second signal, the process exits at once.
 """
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import os
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,21 +29,43 @@ from typing import Any
 from flows.server import DirLock, LocalServer, ServerError, answers, bind, configure, flush_prefect, prefect_home
 
 Status = Callable[[], dict[str, str]]
+STOP_GRACE = 7.0  # seconds an orderly stop may take before the process exits anyway
 StartWeb = Callable[[Status | None], Callable[[], None]]
 
 
 class Stopper:
-    """Turn SIGINT and SIGTERM into a stop request; a flow run in progress is interrupted."""
+    """Turn SIGINT and SIGTERM into a stop request, interrupt a flow run in progress, bound the stop."""
 
     def __init__(self) -> None:
-        # A plain flag, polled: a signal handler must take no lock the interrupted thread may hold.
         self.requested = False
         self.in_flow = False
 
-    def install(self) -> None:
-        """Handle SIGINT and SIGTERM in this (the main) thread."""
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._handle)
+    def install(self, grace: float = STOP_GRACE) -> None:
+        """Block the signals in every thread but one that waits for them; call before starting threads."""
+        # Not a Python handler in the main thread: Prefect swaps in its own SIGTERM handler during a
+        # flow run and, with its server gone, retries reporting the crash for minutes before passing
+        # the signal on. A thread of our own always gets it.
+        signals = {signal.SIGINT, signal.SIGTERM}
+        signal.signal(signal.SIGINT, self._interrupt)  # what interrupt_main() below runs
+        signal.signal(signal.SIGTERM, self._interrupt)
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        threading.Thread(target=self._wait, args=(signals, grace), name="signals", daemon=True).start()
+
+    def _wait(self, signals: set[signal.Signals], grace: float) -> None:
+        signal.sigwait(signals)
+        self.requested = True
+        if self.in_flow:
+            _thread.interrupt_main(signal.SIGINT)
+        again = signal.sigtimedwait(signals, grace)
+        if again is None:
+            # The database is safe (every batch is one transaction); Prefect's retries are not worth waiting for.
+            print(f"The stop took longer than {grace:.0f} s; exiting now.", file=sys.stderr, flush=True)
+        os._exit(0 if again is None else 128 + again.si_signo)  # a second signal: out at once
+
+    def _interrupt(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self.in_flow:
+            raise KeyboardInterrupt  # Prefect records the run as Crashed
 
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`, waking within 0.2 s of a stop request; tell whether one came."""
@@ -47,15 +73,6 @@ class Stopper:
         while not self.requested and (left := end - time.monotonic()) > 0:
             time.sleep(min(0.2, left))
         return self.requested
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:
-            os._exit(128 + signum)  # a second signal: the operator wants out now
-        self.requested = True
-        # During a flow run Prefect turns SIGTERM into its own TerminationSignal (and passes it on
-        # here afterwards); SIGINT ends the run the same way.
-        if self.in_flow and signum == signal.SIGINT:
-            raise KeyboardInterrupt
 
 
 @dataclass
@@ -114,7 +131,6 @@ class FlowLoop:
                         break
                     finally:
                         stopper.in_flow = False
-                        stopper.install()  # Prefect's SIGTERM bridge may outlive an interrupted run
                 wake = min((s.last or now) + s.every for s in self.schedule)
                 stopper.wait(max(0.0, wake - self.clock()))
         finally:
@@ -187,11 +203,11 @@ def serve_all(
         stop_alone()
         return
     lock = DirLock(prefect_home())
-    held = lock.acquire("serve", lambda holder: holder.get("role") == "tick", seconds=60)
+    held = lock.acquire("serve")
     if held:
         raise ServerError(
-            f"`activation serve` (pid {held.get('pid', '?')}) already runs in this directory ({lock.path});"
-            " stop it first, or serve the web alone with --no-flows"
+            f"`activation {held.get('role', 'serve')}` (pid {held.get('pid', '?')}) already runs in this directory"
+            f" ({lock.path}); stop it first, or serve the web alone with --no-flows"
         )
     server: LocalServer | None = None
     stop_web: Callable[[], None] | None = None
@@ -211,7 +227,7 @@ def serve_all(
         if start_web is not None:
             stop_web = start_web(health_check(loop, api_url, server))
         if server is not None:
-            server.wait_ready()
+            server.wait_ready(give_up=lambda: stopper.requested)
             say(f"Prefect UI: {server.url}  (operations watch the runs there)")
         elif not answers(api_url):
             say(f"The Prefect API at {api_url} does not answer yet; the flows try again every {interval} s")
@@ -219,7 +235,8 @@ def serve_all(
         if not stopper.requested:
             loop.run(stopper)
         say("Stopping...")
-        flush_prefect()
+        if answers(api_url, 1):
+            flush_prefect()
     finally:
         if stop_web is not None:
             stop_web()

@@ -1,11 +1,11 @@
-"""The one Prefect server of a project directory: run in process by `serve` (or a `tick`), found by `tick`.
+"""The one Prefect server of a project directory: run in process by `serve`, found and used by `tick`.
 
 Prefect reads its settings when it is imported, so this module imports nothing of Prefect until the
 environment is set (`configure`): a process that imported Prefect first would start Prefect's hidden
 ephemeral server on the same SQLite file as ours ("database is locked", shared/notes/prefect.md).
 One lock file per Prefect home (`$PREFECT_HOME/activation.lock`, held with flock, so a crashed holder
-frees it) says who runs the server there and at which address; a second `serve` refuses, a `tick`
-joins the server of a running `serve`.
+frees it) says which `serve` runs there and where its server answers; a second `serve` refuses, a
+`tick` uses that server.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,25 +57,25 @@ class DirLock:
             return {}
         return found if isinstance(found, dict) else {}
 
-    def acquire(self, role: str, wait_for: Callable[[dict[str, Any]], bool], seconds: float = 120) -> dict[str, Any]:
-        """Take the lock; while held, ask wait_for(holder) whether to wait. Return {} or the holder kept."""
+    def acquire(self, role: str) -> dict[str, Any]:
+        """Take the lock and return {}; if another process holds it, return what that one wrote."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-            holder = self.holder()
-            if not wait_for(holder) or time.monotonic() > deadline:
-                os.close(fd)
-                return holder or {"pid": "?", "role": "unknown"}
-            time.sleep(0.5)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            return self.holder() or {"pid": "?", "role": "unknown"}
         self._fd = fd
         self.write(role=role)
         return {}
+
+    def held_by(self) -> dict[str, Any]:
+        """Return what the holder wrote, or {} when nobody holds the lock."""
+        held = self.acquire("none")
+        self.release()
+        return held
 
     def write(self, **info: Any) -> None:
         """Record who holds the lock and where its server answers."""
@@ -152,10 +152,10 @@ class LocalServer:
         )
         self._thread.start()
 
-    def wait_ready(self, seconds: float = 240) -> None:
-        """Wait until the server has migrated its database and answers."""
+    def wait_ready(self, seconds: float = 240, give_up: Callable[[], bool] = lambda: False) -> None:
+        """Wait until the server has migrated its database and answers (or give_up() says stop waiting)."""
         deadline = time.monotonic() + seconds
-        while not (self._server is not None and self._server.started):
+        while not (self._server is not None and self._server.started) and not give_up():
             if self._thread is None or not self._thread.is_alive():
                 raise ServerError(f"the Prefect server at {self.url} stopped while starting; see the log above")
             if time.monotonic() > deadline:
@@ -187,38 +187,15 @@ def flush_prefect(seconds: float = 3) -> None:
             worker.drain_all(timeout=seconds)
 
 
-@contextlib.contextmanager
-def prefect_api(say: Callable[[str], Any]) -> Iterator[str]:
-    """Give a `tick` a Prefect API: PREFECT_API_URL, a running serve's server, or one of its own meanwhile."""
+def running_server() -> str | None:
+    """Return the Prefect API a tick should use: PREFECT_API_URL, or a running serve's server; else None."""
     if os.environ.get("PREFECT_API_URL"):
         configure(os.environ["PREFECT_API_URL"], local=False)
-        yield f"the Prefect server at {os.environ['PREFECT_API_URL']} (PREFECT_API_URL)"
-        return
-    lock = DirLock(prefect_home())
-    # Wait for another tick to finish; join a serve whose server answers.
-    held = lock.acquire("tick", lambda holder: holder.get("role") == "tick")
-    if held:
-        url = str(held.get("api_url") or "")
-        if not (url and answers(url)):
-            raise ServerError(
-                f"`activation {held.get('role', '?')}` (pid {held.get('pid', '?')}) holds {lock.path}"
-                " but its Prefect server does not answer; try again shortly"
-            )
+        return f"the Prefect server at {os.environ['PREFECT_API_URL']} (PREFECT_API_URL)"
+    held = DirLock(prefect_home()).held_by()
+    url = str(held.get("api_url") or "")
+    if held.get("role") == "serve" and url and answers(url):
         configure(url, local=False)
-        yield f"the Prefect server of `activation serve` (pid {held.get('pid')}) at {url}"
-        flush_prefect()
-        return
-    server = None
-    try:
-        server = LocalServer(bind(0))
-        configure(server.api_url, local=True)
-        lock.write(role="tick", api_url=server.api_url)
-        say("Starting a Prefect server for this tick (a running `activation serve` would be used instead)...")
-        server.start()
-        server.wait_ready()
-        yield f"a Prefect server of its own at {server.url}, stopped when the tick ends"
-        flush_prefect()
-    finally:
-        if server is not None:
-            server.stop()
-        lock.release()
+        return f"the Prefect server of `activation serve` (pid {held.get('pid')}) at {url}"
+    os.environ["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "false"  # should anything still ask for an API
+    return None

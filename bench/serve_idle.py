@@ -21,7 +21,7 @@ a session of its own. Measured:
   processes        the most processes in the tree at one sample
   stop             seconds from SIGTERM to serve's main process (as `kill` or systemd send it) until no
                    process of the tree is left; after 90 s the tree is killed and the figure says so
-  locked           lines with "database is locked" in serve's output
+  locked           "database is locked" in serve's output and in .prefect/server.log
   tick             seconds `activation tick` takes on the demo directory before serve starts (no server up),
                    and, for this serve only, while it runs (after the idle window)
 
@@ -262,8 +262,8 @@ def run_serve(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         serve.wait()
-    text = log.read_text(errors="replace")
-    result.locked = text.count("database is locked")
+    logs = [log, directory / ".prefect" / "server.log"]  # the old serve's server logged to the latter
+    result.locked = sum(f.read_text(errors="replace").count("database is locked") for f in logs if f.exists())
     if serve.returncode not in (0, None) and not result.stop_killed:
         result.notes.append(f"exit code {serve.returncode} after SIGTERM")
     return result
@@ -330,7 +330,7 @@ def report(new: Result, old: Result | None, baseline: Idle, args: argparse.Names
     row("RSS of the tree, peak (MiB)", lambda r: r.idle.rss_peak if r.idle else None, 0)
     row("processes in the tree (most)", lambda r: r.idle.processes if r.idle else None, 0)
     row("stop after SIGTERM (s)", lambda r: r.stop)
-    row('"database is locked" lines', lambda r: r.locked, 0)
+    row('"database is locked" in the logs', lambda r: r.locked, 0)
     row("`activation tick`, no serve running (s)", lambda r: r.tick_alone)
     row("`activation tick` while serve runs (s)", lambda r: r.tick_joined)
     for r in results:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -44,11 +45,23 @@ def tick(
         with rt.store.transaction() as tx:
             err.print(f"{tx.unpark_steps()} parked step(s) will be tried again.")
     prefect_env()
-    from flows.tick import run_tick
+    from flows.server import running_server
 
+    where = running_server()
     if not as_json:
-        err.print("Running the flows (the first run starts Prefect's embedded server; ~30 s the very first time)...")
-    result = run_tick(at, batch_size)
+        err.print(
+            f"Running the flows on {where}..."
+            if where
+            else "Running the flows in this process without Prefect (no server is up; nothing is recorded there)..."
+        )
+    if where:
+        from flows.tick import run_tick
+
+        result = run_tick(at, batch_size)
+    else:
+        from flows.tick import run_tick_without_prefect
+
+        result = run_tick_without_prefect(at, batch_size)
     if as_json:
         emit_json(result)
         return
@@ -123,10 +136,12 @@ def _tick_dry_run(at: datetime, as_json: bool) -> None:
 
 @app.command()
 def serve(
-    interval: Annotated[int, typer.Option(help="Seconds between intake/advance runs.")] = 60,
-    sweep_interval: Annotated[int, typer.Option(help="Seconds between deadline sweeps.")] = 300,
+    interval: Annotated[
+        int, typer.Option(help="Seconds between runs of intake, the stage flows and notifications.", min=1)
+    ] = 60,
+    sweep_interval: Annotated[int, typer.Option(help="Seconds between deadline sweeps.", min=1)] = 300,
     server: Annotated[
-        bool, typer.Option(help="Start a local Prefect server (with its UI) when PREFECT_API_URL is unset.")
+        bool, typer.Option(help="Run a Prefect server (with its UI) in this process when PREFECT_API_URL is unset.")
     ] = True,
     port: Annotated[int, typer.Option(help="Port of the local Prefect server and UI.")] = 4200,
     web: Annotated[bool, typer.Option(help="Serve the web inbox, console and API.")] = True,
@@ -134,26 +149,46 @@ def serve(
     host: Annotated[str, typer.Option(help="Address the web application listens on.")] = "127.0.0.1",
     web_port: Annotated[int, typer.Option(help="Port of the web application.")] = 8000,
 ) -> None:
-    """Serve the web inbox and run the flows as Prefect deployments on a schedule until stopped (Ctrl-C)."""
+    """Serve the web inbox and run the flows on a schedule, in this process, until stopped (Ctrl-C, SIGTERM)."""
     runtime()
     if not (web or flows):
         raise UserError("nothing to serve: leave --web or --flows on")
-    if web:
-        from web.app import WebSettings
-        from web.serve import start_in_background, web_server
-
-        settings = WebSettings.from_env(prefect_ui=f"http://127.0.0.1:{port}", sweep_interval_seconds=sweep_interval)
-        web_app = web_server(host, web_port, settings)
-        if not flows:
-            err.print(f"Inbox: http://{host}:{web_port}/  (Ctrl-C stops)")
-            web_app.run()
-            return
-        start_in_background(web_app, err.print)
-        err.print(f"Inbox: http://{host}:{web_port}/  (sign in with a user from `activation user add`)")
+    # Prefect's settings go into the environment before anything imports it (flows/server.py).
     prefect_env()
     from flows.serve import serve_all
+    from flows.server import ServerError
 
-    serve_all(interval=interval, sweep_interval=sweep_interval, start_server=server, port=port, say=err.print)
+    api = os.environ.get("PREFECT_API_URL", "").rstrip("/")
+    prefect_ui = api.removesuffix("/api") if api else f"http://127.0.0.1:{port}"
+
+    def start_web(status: Callable[[], dict[str, str]] | None) -> Callable[[], None]:
+        from web.app import WebSettings
+        from web.serve import start_in_background, stop_in_background, web_server
+
+        settings = WebSettings.from_env(
+            prefect_ui=prefect_ui, sweep_interval_seconds=sweep_interval, serve_status=status
+        )
+        web_app = web_server(host, web_port, settings)
+        try:
+            thread = start_in_background(web_app, err.print)
+        except RuntimeError as exc:
+            raise UserError(f"{exc}: is port {web_port} in use? Choose --web-port") from None
+        err.print(f"Inbox: http://{host}:{web_port}/  (sign in with a user from `activation user add`)")
+        return lambda: stop_in_background(web_app, thread)
+
+    try:
+        serve_all(
+            interval=interval,
+            sweep_interval=sweep_interval,
+            start_server=server,
+            port=port,
+            start_web=start_web if web else None,
+            run_flows=flows,
+            say=err.print,
+        )
+    except ServerError as exc:
+        raise UserError(str(exc)) from None
+    err.print("Stopped.")
 
 
 @app.command()

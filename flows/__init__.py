@@ -1,7 +1,4 @@
-"""Prefect flows: short, idempotent, each moving cases one step or firing due alarms in batches."""
+"""Prefect flows: short, idempotent, each moving cases one step or firing due alarms in batches.
 
-from flows.advance import advance
-from flows.intake import intake
-from flows.sweep import deadline_sweep
-
-__all__ = ["advance", "deadline_sweep", "intake"]
+Nothing is imported here: `flows.server` must be importable before Prefect's settings are set.
+"""

@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 from activation.ports import SystemClock
 from tasks import create_todos, escalate, render_letters, send_reminders
+
+# `activation tick` with no Prefect server up runs the flow code without Prefect (flows/tick.py):
+# each task's own function, no task run, no retry, run loggers silenced.
+_WITHOUT_PREFECT: ContextVar[bool] = ContextVar("without_prefect", default=False)
+
+
+@contextmanager
+def without_prefect() -> Iterator[None]:
+    """Within this block the helpers below call the tasks' functions directly, not through Prefect."""
+    from prefect.logging import disable_run_logger
+
+    token = _WITHOUT_PREFECT.set(True)
+    try:
+        with disable_run_logger():
+            yield
+    finally:
+        _WITHOUT_PREFECT.reset(token)
+
+
+def _run(task_: Any, *args: Any) -> Any:
+    return task_.fn(*args) if _WITHOUT_PREFECT.get() else task_(*args)
 
 
 def resolve_now(now: datetime | None) -> datetime:
@@ -24,7 +49,7 @@ def move_cases(from_stages: list[str], at: datetime, batch_size: int) -> dict[st
     """Run the create-to-dos task batch after batch until no pending step of these stages is left."""
     totals = {"moved": 0, "failed": 0, "todos": 0, "alarms": 0, "letters": 0}
     while True:
-        result = create_todos(from_stages, at, batch_size)
+        result = _run(create_todos, from_stages, at, batch_size)
         for key in totals:
             totals[key] += int(result[key])
         # A short batch means the queue is empty; an all-failed batch would only spin (the failed
@@ -33,7 +58,7 @@ def move_cases(from_stages: list[str], at: datetime, batch_size: int) -> dict[st
             break
     # Every pending letter, not only this run's: outcomes recorded in the web or the API queue
     # letters too, and nobody else renders them.
-    totals["letters_rendered"] = render_letters(at, batch_size)["rendered"]
+    totals["letters_rendered"] = _run(render_letters, at, batch_size)["rendered"]
     return totals
 
 
@@ -43,7 +68,7 @@ def fire_due(at: datetime, batch_size: int) -> dict[str, int]:
     # Escalations first: a missed deadline matters more than one coming up.
     for task_, key in ((escalate, "escalations"), (send_reminders, "reminders")):
         while True:
-            result = task_(at, batch_size)
+            result = _run(task_, at, batch_size)
             totals[key] += result["fired"]
             totals["skipped_reminders"] += result["skipped"]
             totals["batches"] += 1

@@ -70,6 +70,29 @@ def test_karlskrona_friday_application_flows_from_intake_to_escalation_to_assess
     assert assessment.due_at == at("2026-12-15 11:00")  # 3 weeks, Swedish baseline
 
 
+def test_a_tick_without_prefect_runs_the_same_code_and_asks_no_prefect_server(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `activation tick` with no server up (issue 10): the same flow code, each task's function called.
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.tick import run_tick_without_prefect
+
+    monkeypatch.setenv("ACTIVATION_DATABASE_URL", database_url)
+    runtime.reset()
+    rt = runtime.get_runtime()
+    case_id = services.record_application(rt.store, rt.rules, "karlskrona", CITIZEN_REF, at("2026-11-20 15:00")).case_id
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):  # nothing listens there
+        first = run_tick_without_prefect(at("2026-11-20 15:05"))
+        late = [run_tick_without_prefect(at("2026-11-24 10:00")) for _ in range(2)]
+    assert first["intake"]["todos"] == 1 and first["intake"]["alarms"] == 4
+    assert first["intake"]["letters_rendered"] == 1
+    assert [r["sweep"]["escalations"] for r in late] == [1, 0]
+    with rt.store.transaction() as tx:
+        assert [t.kind for t in tx.list_todos(TodoFilter(case_id=case_id))] == ["first_meeting"]
+    runtime.reset()
+
+
 def test_letters_for_outcomes_recorded_through_the_web_or_the_api_are_rendered_by_the_next_flow_run(
     flows_on: runtime.Runtime,
 ) -> None:

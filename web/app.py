@@ -6,6 +6,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,9 @@ class WebSettings:
     # "auto": Secure cookies unless the browser talks plain HTTP to a loopback address (the pilot).
     secure_cookies: str = "auto"
     sweep_interval_seconds: int = 300
+    # Set by `activation serve` when it runs the flows beside the web app: {"flows": ..., "prefect": ...}
+    # for /health (web/operations.py); None when the web app runs alone.
+    serve_status: Callable[[], dict[str, str]] | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> WebSettings:

@@ -161,11 +161,23 @@ class Health(BaseModel):
     """How the service is doing, in counts only (no personal data); for load balancers and monitoring."""
 
     status: Literal["ok", "degraded", "down"] = Field(
-        description="'ok'; 'degraded' when steps are parked or due work waits longer than two sweep intervals;"
-        " 'down' when the database does not answer",
+        description="'ok'; 'degraded' when steps are parked, due work waits longer than two sweep intervals, the"
+        " flows are starting or a flow's last run failed; 'down' when the database does not answer or, in"
+        " `activation serve`, the flow loop has stopped or stalled or its Prefect server does not answer",
         examples=["ok"],
     )
     database: Literal["ok", "unreachable"] = Field(description="whether the database answered", examples=["ok"])
+    flows: Literal["ok", "starting", "failing", "stalled", "stopped"] | None = Field(
+        default=None,
+        description="the flow loop of `activation serve` beside this web app (absent when the web app runs alone):"
+        " 'failing' when a flow's last run failed, 'stalled' when no flow started for three intervals",
+        examples=["ok"],
+    )
+    prefect: Literal["ok", "unreachable"] | None = Field(
+        default=None,
+        description="whether the flows' Prefect server answers (absent when the web app runs alone)",
+        examples=["ok"],
+    )
     last_sweep_at: datetime | None = Field(
         default=None, description="when the deadline sweep last fired an alarm (UTC)", examples=["2026-11-23T08:55:00Z"]
     )
@@ -182,22 +194,31 @@ class Health(BaseModel):
     response_model=Health,
     tags=["health"],
     summary="Service health",
-    responses={503: {"model": Health, "description": "The database does not answer."}},
+    responses={503: {"model": Health, "description": "The database, the flows or their Prefect server are down."}},
 )
 def health(request: Request) -> Response:
-    """Tell whether the database answers and whether the flows keep up. No sign-in; no personal data."""
+    """Tell whether the database answers and whether the flows run and keep up. No sign-in; no personal data."""
     settings: WebSettings = request.app.state.settings
+    served: dict[str, Any] = settings.serve_status() if settings.serve_status else {}
+    alone = None if served else {"flows", "prefect"}  # the web app alone does not report on flows
+    engine_down = served.get("flows") in ("stalled", "stopped") or served.get("prefect") == "unreachable"
     try:
         measured = _health(request)
     except SQLAlchemyError:
-        down = Health(status="down", database="unreachable")
-        return JSONResponse(down.model_dump(mode="json"), 503, headers={"Cache-Control": "no-store"})
-    degraded = measured.parked_steps > 0 or measured.behind(_behind_after(settings))
+        down = Health(status="down", database="unreachable", **served)
+        return JSONResponse(down.model_dump(mode="json", exclude=alone), 503, headers={"Cache-Control": "no-store"})
+    degraded = (
+        measured.parked_steps > 0
+        or measured.behind(_behind_after(settings))
+        or served.get("flows") in ("starting", "failing")
+    )
     body = Health(
-        status="degraded" if degraded else "ok",
+        status="down" if engine_down else "degraded" if degraded else "ok",
         database="ok",
         last_sweep_at=measured.last_sweep_at,
         due_backlog=measured.due_backlog,
         parked_steps=measured.parked_steps,
+        **served,
     )
-    return JSONResponse(body.model_dump(mode="json"), 200, headers={"Cache-Control": "no-store"})
+    code = 503 if engine_down else 200
+    return JSONResponse(body.model_dump(mode="json", exclude=alone), code, headers={"Cache-Control": "no-store"})

@@ -22,6 +22,7 @@ def web_server(host: str, port: int, settings: WebSettings | None = None) -> uvi
         access_log=False,  # URLs carry case ids; access logs would pile them up outside the audit log
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
+        timeout_graceful_shutdown=2,  # a browser's keep-alive connection must not hold up a stop
     )
     return uvicorn.Server(config)
 
@@ -36,3 +37,9 @@ def start_in_background(server: uvicorn.Server, say: Callable[[str], Any], secon
             raise RuntimeError(f"the web server did not start on {server.config.host}:{server.config.port}")
         time.sleep(0.1)
     return thread
+
+
+def stop_in_background(server: uvicorn.Server, thread: threading.Thread, seconds: float = 4) -> None:
+    """Ask the web server to stop and wait (at most `seconds`) for its thread."""
+    server.should_exit = True
+    thread.join(seconds)

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+import flows.stages  # noqa: F401 - its STAGE_FLOWS come from the shipped journey, not the one extended here
 import forms
 from activation import config, journey, services
 from activation.adapters.simulation import run_on_scratch

@@ -116,8 +116,6 @@ class FlowLoop:
 
     def run(self, stopper: Stopper) -> None:
         """Run until a stop is requested."""
-        from prefect.exceptions import TerminationSignal
-
         try:
             while not stopper.requested:
                 now = self.clock()
@@ -126,8 +124,8 @@ class FlowLoop:
                     stopper.in_flow = True
                     try:
                         asyncio.run(self._run(due, stopper))
-                    except (KeyboardInterrupt, TerminationSignal):
-                        stopper.requested = True  # interrupted by a stop: Prefect recorded the run as Crashed
+                    except KeyboardInterrupt:  # the stop interrupted a run; Prefect recorded it as Crashed
+                        stopper.requested = True
                         break
                     finally:
                         stopper.in_flow = False

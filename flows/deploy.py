@@ -17,8 +17,9 @@ the server at PREFECT_API_URL:
 Concurrency: each deployment has a limit (stage flows: `flow_limit`, default 2; the sweep: 1) with the
 CANCEL_NEW strategy: a scheduled run that finds the limit taken is cancelled at once ("Deployment
 concurrency limit reached."), which for a flow that drains a queue every interval only means "the runs
-already going will do it". That keeps a slow sweep or a large backlog from piling up runs. Why `serve`
-has none: its runs were cancelled with "concurrency slot lost during provisioning", which happens when a
+already going will do it". That keeps a slow sweep or a large backlog from piling up runs. (`serve`
+runs the flows in process, one run per flow at a time, and needs none.) A run can be cancelled with
+"concurrency slot lost during provisioning", which happens when a
 run's slot lease expires (default 300 s, held in the server's memory) before its process reports
 RUNNING, or when the server restarted in between and forgot its leases. With workers a run reports
 RUNNING within seconds of PENDING; production.sh keeps leases on disk

@@ -209,6 +209,10 @@ class Pauses(Protocol):
         """Return a case's pauses, oldest first."""
         ...
 
+    def pauses_of(self, case_ids: Sequence[str]) -> dict[str, list[Pause]]:
+        """Return the pauses of each of these cases that has any, oldest first."""
+        ...
+
     def pause(self, pause_id: str) -> Pause | None:
         """Return one pause."""
         ...

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from activation.config import ConfigError, Municipality, RuleBook, RuleVersion
 from activation.deadlines import alarm_records, plan_alarms, plan_deadline, replay_pauses
 from activation.errors import InputError, NotFoundError
-from activation.model import Case, DeadlineRevision, Pause
+from activation.model import Case, DeadlineRevision
 from activation.ports import RulePlanning, Store, UnitOfWork
 from activation.reads import RuleChangeRecord
 
@@ -145,8 +145,10 @@ def _plan(tx: RulePlanning, rules: RuleBook, code: str, version: str, now: datet
     if not changed:
         return preview
     municipality = target.municipality
-    pauses: dict[str, list[Pause]] = {}
-    for d in tx.open_deadlines_of_rules(municipality.code, changed):
+    open_ones = tx.open_deadlines_of_rules(municipality.code, changed)
+    # One read for every case's pauses: a recompute lives them again (below).
+    pauses = tx.pauses_of(sorted({d.case_id for d in open_ones}))
+    for d in open_ones:
         key = d.rule_key
         if d.config_version == target.stamp:
             preview.already += 1
@@ -158,10 +160,8 @@ def _plan(tx: RulePlanning, rules: RuleBook, code: str, version: str, now: datet
             preview.paused[key] += 1
             continue
         new_plan = plan_deadline(municipality, target.stamp, key, d.started_at, d.start_event)
-        if d.case_id not in pauses:
-            pauses[d.case_id] = tx.pauses(d.case_id)
         # The time past pauses gave is kept by living them again under the new rule, on its calendar.
-        new_due = replay_pauses(municipality, key, d.started_at, new_plan.due_at, pauses[d.case_id])
+        new_due = replay_pauses(municipality, key, d.started_at, new_plan.due_at, pauses.get(d.case_id, []))
         if new_due == d.due_at:
             preview.kept[key] += 1
             continue

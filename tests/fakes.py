@@ -219,6 +219,10 @@ class FakeTransaction:
     def pauses(self, case_id: str) -> list[Pause]:
         return sorted((p for p in self.s.pauses.values() if p.case_id == case_id), key=lambda p: p.starts_at)
 
+    def pauses_of(self, case_ids: Sequence[str]) -> dict[str, list[Pause]]:
+        found = {case_id: self.pauses(case_id) for case_id in case_ids}
+        return {case_id: pauses for case_id, pauses in found.items() if pauses}
+
     def pause(self, pause_id: str) -> Pause | None:
         return self.s.pauses.get(pause_id)
 

@@ -351,6 +351,18 @@ class PausesSql(SqlPart):
         ).mappings()
         return [pause_of(r) for r in rows]
 
+    def pauses_of(self, case_ids: Sequence[str]) -> dict[str, list[Pause]]:
+        """Return the pauses of each of these cases that has any, oldest first."""
+        found: dict[str, list[Pause]] = {}
+        ids = list(case_ids)
+        for n in range(0, len(ids), 5000):  # a bounded parameter list per statement
+            rows = self.conn.execute(
+                select(t.pauses).where(t.pauses.c.case_id.in_(ids[n : n + 5000])).order_by(t.pauses.c.starts_at)
+            ).mappings()
+            for r in rows:
+                found.setdefault(r["case_id"], []).append(pause_of(r))
+        return found
+
     def pause(self, pause_id: str) -> Pause | None:
         """Return one pause."""
         row = self.conn.execute(select(t.pauses).where(t.pauses.c.id == pause_id)).mappings().first()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,10 @@ class Runtime:
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
 _rules: dict[str, tuple[float, config.RuleBook]] = {}
+_looked: dict[tuple[str, str], tuple[float, Runtime]] = {}
+# A running service re-reads the config directory at most this often: a manager's edit is seen
+# within seconds, and a busy web process does not scan the directory on every request.
+RECHECK_SECONDS = 2.0
 
 
 def _stamp(directory: Path) -> float:
@@ -38,6 +43,11 @@ def get_runtime(db_url: str | None = None, config_directory: str | Path | None =
     """Return the store (schema migrated) and the validated rules for this process."""
     url = database_url(db_url)
     directory = config.config_dir(config_directory)
+    asked = (url, str(directory))
+    now = time.monotonic()
+    looked = _looked.get(asked)
+    if looked is not None and now - looked[0] < RECHECK_SECONDS:
+        return looked[1]
     with _lock:
         engine = _engines.get(url)
         if engine is None:
@@ -50,7 +60,9 @@ def get_runtime(db_url: str | None = None, config_directory: str | Path | None =
         if cached is None or cached[0] != stamp:
             cached = (stamp, config.load(directory))
             _rules[key] = cached
-    return Runtime(engine, SqlStore(engine), cached[1])
+        found = Runtime(engine, SqlStore(engine), cached[1])
+        _looked[asked] = (now, found)
+    return found
 
 
 def reset() -> None:
@@ -60,3 +72,4 @@ def reset() -> None:
             engine.dispose()
         _engines.clear()
         _rules.clear()
+        _looked.clear()

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from activation import pauses, samples, services
 from activation.adapters import tables as t
+from activation.adapters.db import reading
 from activation.model import TodoView
 from activation.ports import TodoFilter
 from activation.runtime import Runtime, get_runtime
@@ -165,7 +166,7 @@ def _summary(
     rt: Runtime, code: str, name: str, first: datetime, last: datetime, outcomes: Counter[str], paused: int
 ) -> dict[str, Any]:
     of_municipality = t.cases.c.municipality == code
-    with rt.engine.connect() as conn:
+    with reading(rt.engine) as conn:
         cases = conn.execute(select(func.count()).select_from(t.cases).where(of_municipality)).scalar_one()
         deadline_rows = conn.execute(
             select(t.deadlines.c.rule_key, t.deadlines.c.status, t.deadlines.c.due_at, t.deadlines.c.paused_since)

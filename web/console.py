@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from activation.access import User
 from activation.adapters import reports
+from activation.adapters.db import reading
 from activation.config import DeadlineRule, Municipality
 from web import charts
 from web.app import Forbidden, accounts, check_csrf, clock, page, require, runtime
@@ -119,7 +120,7 @@ def console(request: Request, months: str | None = None) -> Response:
     now = clock(request).now()
     window = reports.month_window(now, m.timezone, count)
     offers = offer_rules(m)
-    with runtime(request).engine.connect() as conn:
+    with reading(runtime(request).engine) as conn:
         timely = reports.timeliness(conn, m.code, now, window)
         escalated = reports.escalations(conn, m.code, window)
         load = reports.caseload(conn, m.code, now)

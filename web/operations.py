@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
+from activation.adapters.db import reading
 from activation.adapters.operations import FlowHealth, flow_health
 from activation.lifecycle import MAX_STEP_FAILURES
 from web.app import WebSettings, clock, page, require, runtime
@@ -35,7 +36,7 @@ def _behind_after(settings: WebSettings) -> timedelta:
 
 
 def _health(request: Request) -> FlowHealth:
-    with runtime(request).engine.connect() as conn:
+    with reading(runtime(request).engine) as conn:
         return flow_health(conn, clock(request).now())
 
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from activation import access, journey, services
 from activation.access import User
 from activation.adapters.accounts import AuditEntry
+from activation.adapters.db import reading
 from activation.errors import HTTP_STATUS, ForbiddenError, InputError
 from activation.model import Case, TodoView, team_queue
 from activation.ports import TodoFilter
@@ -158,7 +159,7 @@ def inbox(request: Request) -> Response:
             if user.role == "team_lead"
             else []
         )
-    with runtime(request).engine.connect() as conn:
+    with reading(runtime(request).engine) as conn:
         from web.queries import notifications_for
 
         alerts = notifications_for(conn, user.inbox_owners, limit=30)

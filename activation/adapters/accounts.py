@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from activation.access import User
 from activation.adapters import tables as t
+from activation.adapters.db import reading
 from activation.errors import InputError, NotFoundError
 
 SESSION_HOURS = 10  # a working day and some; after that, sign in again
@@ -129,7 +130,7 @@ class Accounts:
 
     def user(self, username: str) -> User | None:
         """Return an active user."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(t.users).where(t.users.c.username == username, t.users.c.active.is_(True))
             ).first()
@@ -142,7 +143,7 @@ class Accounts:
             query = query.where(t.users.c.municipality == municipality)
         if role:
             query = query.where(t.users.c.role == role)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [_user(r) for r in conn.execute(query)]
 
     def deactivate(self, username: str) -> None:
@@ -186,7 +187,7 @@ class Accounts:
 
     def user_by_token(self, token: str) -> User | None:
         """Return the active user holding this API token."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(t.users).where(t.users.c.api_token_hash == _sha256(token), t.users.c.active.is_(True))
             ).first()
@@ -212,7 +213,7 @@ class Accounts:
 
     def session(self, token: str, now: datetime) -> tuple[User, str] | None:
         """Return the signed-in user and the session's CSRF token, if the session is live."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(t.users, t.web_sessions.c.csrf)
                 .join(t.web_sessions, t.web_sessions.c.username == t.users.c.username)
@@ -252,7 +253,7 @@ class Accounts:
             query = query.where(t.audit_log.c.case_id == case_id)
         if username:
             query = query.where(t.audit_log.c.username == username)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def audit_count(self, action: str, case_id: str | None = None) -> int:
@@ -260,13 +261,13 @@ class Accounts:
         query = select(func.count()).select_from(t.audit_log).where(t.audit_log.c.action == action)
         if case_id:
             query = query.where(t.audit_log.c.case_id == case_id)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return int(conn.execute(query).scalar_one())
 
     # -- idempotency keys -----------------------------------------------------------------------
     def stored_response(self, username: str, key: str) -> StoredResponse | None:
         """Return the first answer given to this client key, if any."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 select(t.api_requests).where(t.api_requests.c.username == username, t.api_requests.c.key == key)
             ).first()

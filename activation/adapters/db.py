@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -52,6 +54,17 @@ def checked_url(url: str) -> URL:
     return parsed
 
 
+READ_ONLY = "activation_read_only"
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """Open a connection that only reads: on SQLite it does not take the write lock."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True})
+        yield conn
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and immediate write transactions."""
     resolved = database_url(url)
@@ -72,7 +85,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A reader's deferred BEGIN reads a snapshot and never waits for a writer (WAL);
+            # only writers queue for the one write lock.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(resolved, pool_pre_ping=True, **kwargs)
@@ -91,7 +106,7 @@ def current_revision(engine: Engine) -> str | None:
     """Return the schema revision the database is at, or None if it has none."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

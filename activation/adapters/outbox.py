@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, or_, select, tuple_,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from activation.adapters import tables as t
+from activation.adapters.db import reading
 from activation.delivery import Delivery, DispatchReport, Failure
 from activation.notifications import subscribers
 
@@ -221,7 +222,7 @@ class Outbox:
         """Return deliveries, oldest next attempt first, optionally of one state, municipality, receiver."""
         query = select(*_COLUMNS, _o.c.kind).join(_o, _o.c.id == _d.c.event_id)
         query = _filtered(query, state, municipality, receiver)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(query.order_by(_d.c.next_attempt_at, _d.c.event_id).limit(limit)).all()
         return [_delivery(r, r.kind) for r in rows]
 
@@ -249,7 +250,7 @@ class Outbox:
     def counts(self, municipality: str | None = None, receiver: str | None = None) -> dict[str, int]:
         """Return how many deliveries are in each state (every state listed), and undispatched events."""
         query = _filtered(select(_d.c.state, func.count()).group_by(_d.c.state), None, municipality, receiver)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             found = {r[0]: int(r[1]) for r in conn.execute(query)}
             undispatched = select(func.count()).select_from(_o).where(_o.c.dispatched_at.is_(None))
             if municipality:
@@ -263,7 +264,7 @@ class Outbox:
             _d.c.municipality, _d.c.receiver, _d.c.state
         )
         table: dict[tuple[str, str], dict[str, Any]] = {}
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             for m, r, state, n in conn.execute(query):
                 entry = table.setdefault((m, r), {"municipality": m, "receiver": r, **dict.fromkeys(STATES, 0)})
                 entry[state] = int(n)

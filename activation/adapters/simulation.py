@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from activation.adapters import reports
-from activation.adapters.db import make_engine, migrate
+from activation.adapters.db import make_engine, migrate, reading
 from activation.adapters.sql import SqlStore
 from activation.config import RuleBook
 from activation.simulation import Capacity, Cohort, Judge, Progress, SimulationResult, Verdicts, simulate
@@ -21,7 +21,7 @@ def judge_with(engine: Engine) -> Judge:
 
     def judge(municipality: str, since: datetime, until: datetime) -> dict[str, Verdicts]:
         window = reports.Window((), since, until, str(since.tzinfo))
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             report = reports.tally(reports.deadline_facts(conn, municipality, since, until), until, window)
         return {key: Verdicts(t.met, t.missed, t.excused, t.open) for key, t in report.by_stage.items()}
 

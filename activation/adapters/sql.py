@@ -15,10 +15,11 @@ from datetime import datetime
 from sqlalchemy import Engine, bindparam, select, update
 
 from activation.adapters import tables as t
+from activation.adapters.db import reading
 from activation.adapters.sql_deadlines import DeadlinesSql, ObligationsSql, PausesSql, RuleVersionsSql
 from activation.adapters.sql_journey import CasesSql, JourneyStepsSql, TodosSql
 from activation.adapters.sql_reads import SqlReads
-from activation.adapters.sql_rows import SqlPart, add_to_outbox, dialect_insert
+from activation.adapters.sql_rows import SqlPart, add_to_outbox, insert_new
 from activation.model import LetterRequest
 from activation.reads import Reads
 
@@ -38,7 +39,7 @@ class SqlStore:
     @contextmanager
     def reads(self) -> Iterator[Reads]:
         """Open the read side on one connection; it writes nothing."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             yield SqlReads(conn)
 
 
@@ -92,7 +93,7 @@ class LettersSql(SqlPart):
             for x in letters
         ]
         if rows:
-            self.conn.execute(dialect_insert(self.conn, t.letters).on_conflict_do_nothing(), rows)
+            self.conn.execute(insert_new(t.letters), rows)
 
 
 class SqlTransaction(

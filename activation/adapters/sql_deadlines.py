@@ -20,8 +20,8 @@ from activation.adapters.sql_rows import (
     alarm_row,
     chosen_once,
     deadline_row,
-    dialect_insert,
     fired_of,
+    insert_new,
     pause_of,
 )
 from activation.model import DeadlineRevision, FiredAlarm, OpenDeadline, Pause, SweepReport
@@ -127,9 +127,7 @@ class DeadlinesSql(SqlPart):
                 "deadline_due_at",
                 "created_at",
             ]
-            self.conn.execute(
-                dialect_insert(self.conn, t.notifications).from_select(columns, fired).on_conflict_do_nothing()
-            )
+            self.conn.execute(insert_new(t.notifications).from_select(columns, fired))
             add_to_outbox(
                 self.conn,
                 [
@@ -224,7 +222,7 @@ class DeadlinesSql(SqlPart):
         }
         alarm_rows = [alarm_row(a, rule_keys[a.deadline_id]) for r in revisions for a in r.alarms]
         if alarm_rows:
-            self.conn.execute(dialect_insert(self.conn, t.alarms).on_conflict_do_nothing(), alarm_rows)
+            self.conn.execute(insert_new(t.alarms), alarm_rows)
         self._history(revisions, now)
 
 
@@ -305,7 +303,7 @@ class ObligationsSql(SqlPart):
         """Write obligation events, close finished periods and open the next ones."""
         if changes.events:
             self.conn.execute(
-                dialect_insert(self.conn, t.case_events).on_conflict_do_nothing(),
+                insert_new(t.case_events),
                 [
                     {"case_id": e.case_id, "kind": e.kind, "occurred_at": e.occurred_at, "step_id": e.step_id}
                     for e in changes.events
@@ -328,12 +326,12 @@ class ObligationsSql(SqlPart):
             )
         if changes.opened:
             self.conn.execute(
-                dialect_insert(self.conn, t.deadlines).on_conflict_do_nothing(),
+                insert_new(t.deadlines),
                 [deadline_row(d) for d, _ in changes.opened],
             )
             alarm_rows = [alarm_row(a, d.rule_key) for d, alarms in changes.opened for a in alarms]
             if alarm_rows:
-                self.conn.execute(dialect_insert(self.conn, t.alarms).on_conflict_do_nothing(), alarm_rows)
+                self.conn.execute(insert_new(t.alarms), alarm_rows)
         if run_starts:
             self.conn.execute(
                 update(t.cases).where(t.cases.c.id == bindparam("b_id")).values(obligations_since=bindparam("b_since")),

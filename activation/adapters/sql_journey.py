@@ -17,7 +17,7 @@ from activation.adapters.sql_rows import (
     alarm_row,
     chosen_once,
     deadline_row,
-    dialect_insert,
+    insert_new,
     step_of,
     todo_view_of,
 )
@@ -65,7 +65,7 @@ class CasesSql(SqlPart):
             "target_group": case_.group,
         }
         # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
-        stmt = dialect_insert(self.conn, t.cases).values(row).on_conflict_do_nothing().returning(t.cases.c.id)
+        stmt = insert_new(t.cases).values(row).returning(t.cases.c.id)
         if self.conn.execute(stmt).first() is not None:
             self.conn.execute(
                 t.steps.insert().values(
@@ -137,8 +137,7 @@ class CasesSql(SqlPart):
     def add_alert(self, alert_id: str, case_: Case, role: str, rule_key: str, now: datetime) -> None:
         """Notify a role about a case once (the id makes a repeat harmless)."""
         self.conn.execute(
-            dialect_insert(self.conn, t.notifications)
-            .values(
+            insert_new(t.notifications).values(
                 id=alert_id,
                 case_id=case_.id,
                 kind="alert",
@@ -149,7 +148,6 @@ class CasesSql(SqlPart):
                 deadline_due_at=now,
                 created_at=now,
             )
-            .on_conflict_do_nothing()
         )
         add_to_outbox(self.conn, [("alert", alert_id, case_.id, {"notify_role": role, "rule_key": rule_key})], now)
 
@@ -262,7 +260,7 @@ class JourneyStepsSql(SqlPart):
             if p.placement
         ]
         if placements:
-            self.conn.execute(dialect_insert(self.conn, t.placements).on_conflict_do_nothing(), placements)
+            self.conn.execute(insert_new(t.placements), placements)
         letters = [
             {
                 "id": x.id,
@@ -277,14 +275,14 @@ class JourneyStepsSql(SqlPart):
             for x in p.letters
         ]
         if letters:
-            self.conn.execute(dialect_insert(self.conn, t.letters).on_conflict_do_nothing(), letters)
+            self.conn.execute(insert_new(t.letters), letters)
 
     def add_work(self, works: Sequence[SideWork]) -> None:
         """Insert to-dos with their deadlines and alarms; a repeated insert changes nothing."""
         if not works:
             return
         self.conn.execute(
-            dialect_insert(self.conn, t.todos).on_conflict_do_nothing(),
+            insert_new(t.todos),
             [
                 {
                     "id": w.todo.id,
@@ -305,12 +303,10 @@ class JourneyStepsSql(SqlPart):
                 for w in works
             ],
         )
-        self.conn.execute(
-            dialect_insert(self.conn, t.deadlines).on_conflict_do_nothing(), [deadline_row(w.deadline) for w in works]
-        )
+        self.conn.execute(insert_new(t.deadlines), [deadline_row(w.deadline) for w in works])
         alarm_rows = [alarm_row(a, w.deadline.rule_key) for w in works for a in w.alarms]
         if alarm_rows:
-            self.conn.execute(dialect_insert(self.conn, t.alarms).on_conflict_do_nothing(), alarm_rows)
+            self.conn.execute(insert_new(t.alarms), alarm_rows)
 
 
 class TodosSql(SqlPart):

@@ -102,7 +102,7 @@ def _paced(rate: float, seconds: float, job: Any, workers: int) -> list[Any]:
     return results
 
 
-def measure(db: str | None, rate: float, seconds: float, workers: int) -> dict[str, Any]:
+def measure(db: str | None, rate: float, seconds: float, workers: int, web_workers: int = 1) -> dict[str, Any]:
     """Run the server, the applications and the baseline; return the figures."""
     scratch = Path(tempfile.mkdtemp(prefix="activation-latency-"))
     url, pg_name = _fresh_database(db, scratch)
@@ -121,7 +121,17 @@ def measure(db: str | None, rate: float, seconds: float, workers: int) -> dict[s
     )  # fmt: skip
     token = next(w for w in out.split() if w.startswith("act_"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--no-flows", "--web-port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "serve",
+            "--no-flows",
+            "--web-port",
+            str(port),
+            "--web-workers",
+            str(web_workers),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -185,6 +195,7 @@ def measure(db: str | None, rate: float, seconds: float, workers: int) -> dict[s
     h50 = statistics.median(floor_times)
     return {
         "database": url.split(":")[0],
+        "web_workers": web_workers,
         "rate_per_s": rate,
         "seconds": seconds,
         "applications": len(results),
@@ -206,9 +217,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="applications per second (default 50)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long (default 60)")
     parser.add_argument("--workers", type=int, default=32, help="client threads (default 32)")
+    parser.add_argument("--web-workers", type=int, default=1, help="serve's --web-workers (default 1)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    figures = {"machine": machine(), **measure(args.url, args.rate, args.seconds, args.workers)}
+    figures = {"machine": machine(), **measure(args.url, args.rate, args.seconds, args.workers, args.web_workers)}
     if args.json:
         print(json.dumps(figures, indent=2))
         return

@@ -148,6 +148,9 @@ def serve(
     flows: Annotated[bool, typer.Option(help="Serve the flows (off: the web application alone).")] = True,
     host: Annotated[str, typer.Option(help="Address the web application listens on.")] = "127.0.0.1",
     web_port: Annotated[int, typer.Option(help="Port of the web application.")] = 8000,
+    web_workers: Annotated[
+        int, typer.Option(help="Processes answering the web application (one per core for heavy API traffic).", min=1)
+    ] = 1,
 ) -> None:
     """Serve the web inbox and run the flows on a schedule, in this process, until stopped (Ctrl-C, SIGTERM)."""
     runtime()
@@ -162,19 +165,17 @@ def serve(
     prefect_ui = api.removesuffix("/api") if api else f"http://127.0.0.1:{port}"
 
     def start_web(status: Callable[[], dict[str, str]] | None) -> Callable[[], None]:
-        from web.app import WebSettings
-        from web.serve import start_in_background, stop_in_background, web_server
+        from web.serve import WebService
 
-        settings = WebSettings.from_env(
-            prefect_ui=prefect_ui, sweep_interval_seconds=sweep_interval, serve_status=status
-        )
-        web_app = web_server(host, web_port, settings)
+        overrides = {"prefect_ui": prefect_ui, "sweep_interval_seconds": sweep_interval}
+        service = WebService(host, web_port, overrides, web_workers, status)
         try:
-            thread = start_in_background(web_app, err.print)
-        except RuntimeError as exc:
+            service.start(err.print)
+        except (RuntimeError, OSError) as exc:
             raise UserError(f"{exc}: is port {web_port} in use? Choose --web-port") from None
-        err.print(f"Inbox: http://{host}:{web_port}/  (sign in with a user from `activation user add`)")
-        return lambda: stop_in_background(web_app, thread)
+        workers = f" ({web_workers} processes)" if web_workers > 1 else ""
+        err.print(f"Inbox: http://{host}:{web_port}/{workers}  (sign in with a user from `activation user add`)")
+        return service.stop
 
     try:
         serve_all(

@@ -357,3 +357,40 @@ def test_serve_uses_the_prefect_server_at_prefect_api_url_and_health_is_down_whe
     assert _stop(server, signal.SIGTERM) < STOP_SECONDS
     assert server.returncode == 0, project.log()[-3000:]
     assert project.left_over(server) == []
+
+
+def test_serve_with_two_web_workers_answers_from_both_and_stops_on_sigterm_leaving_nothing(project: Project) -> None:
+    web_port = _free_port()
+    server = project.serve("--no-flows", "--web-port", str(web_port), "--web-workers", "2")
+    _until(lambda: _health(web_port), 60, server, project.log)
+    assert f"Inbox: http://127.0.0.1:{web_port}/ (2 processes)" in project.log()
+    children = subprocess.run(["pgrep", "-f", "-P", str(server.pid), "spawn_main"], capture_output=True, text=True)
+    assert len(children.stdout.split()) == 1, project.log()
+    # Both processes share one socket: every request is answered, whichever process takes it.
+    with httpx.Client(timeout=10) as client:
+        assert {client.get(f"http://127.0.0.1:{web_port}/sign-in").status_code for _ in range(20)} == {200}
+
+    assert _stop(server, signal.SIGTERM) < STOP_SECONDS
+    assert server.returncode == 0, project.log()[-3000:]
+    deadline = time.monotonic() + 5  # multiprocessing's resource tracker leaves when it sees serve gone
+    while project.left_over(server) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert project.left_over(server) == []
+    assert _health(web_port) is None
+
+
+def test_the_other_web_workers_read_the_flows_status_serve_shares_with_them() -> None:
+    from web.serve import WebService, read_status
+
+    now = {"flows": "starting", "prefect": "ok"}
+    service = WebService("127.0.0.1", _free_port(), {}, workers=2, serve_status=lambda: dict(now))
+    service._share_status()
+    assert service._status is not None
+    seen = read_status(service._status)
+    assert seen is not None and seen() == {"flows": "starting", "prefect": "ok"}
+    now["flows"] = "failing"
+    service._share_status()
+    assert seen() == {"flows": "failing", "prefect": "ok"}
+    alone = WebService("127.0.0.1", _free_port(), {}, workers=2)
+    assert alone._status is not None and read_status(alone._status) is None
+    assert WebService("127.0.0.1", _free_port(), {}, workers=1)._status is None

@@ -1,15 +1,21 @@
-"""Run the web application with uvicorn, in the foreground or beside the flows."""
+"""Run the web application with uvicorn, in the foreground or beside the flows, in one or more processes."""
 
 from __future__ import annotations
 
+import json
+import multiprocessing
+import socket
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.sharedctypes import SynchronizedString
 from typing import Any
 
 import uvicorn
 
 from web.app import WebSettings, create_app
+
+STATUS_BYTES = 1024  # room for serve's status ({"flows": ..., "prefect": ...}) shared with the other workers
 
 
 def web_server(host: str, port: int, settings: WebSettings | None = None) -> uvicorn.Server:
@@ -27,9 +33,12 @@ def web_server(host: str, port: int, settings: WebSettings | None = None) -> uvi
     return uvicorn.Server(config)
 
 
-def start_in_background(server: uvicorn.Server, say: Callable[[str], Any], seconds: float = 30) -> threading.Thread:
-    """Start the web server in a thread and wait until it listens."""
-    thread = threading.Thread(target=server.run, name="web", daemon=True)
+def start_in_background(
+    server: uvicorn.Server, say: Callable[[str], Any], seconds: float = 30, sock: socket.socket | None = None
+) -> threading.Thread:
+    """Start the web server in a thread (on `sock` if given) and wait until it listens."""
+    sockets = [sock] if sock is not None else None
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, name="web", daemon=True)
     thread.start()
     deadline = time.monotonic() + seconds
     while not server.started:
@@ -43,3 +52,85 @@ def stop_in_background(server: uvicorn.Server, thread: threading.Thread, seconds
     """Ask the web server to stop and wait (at most `seconds`) for its thread."""
     server.should_exit = True
     thread.join(seconds)
+
+
+def read_status(status: SynchronizedString) -> Callable[[], dict[str, str]] | None:
+    """Return how a worker process reads serve's status (None when serve runs no flows)."""
+    if not status.value:
+        return None
+    return lambda: dict(json.loads(status.value or b"{}"))
+
+
+def _worker(host: str, port: int, overrides: dict[str, Any], sock: socket.socket, status: SynchronizedString) -> None:
+    """Serve the web application on the shared socket in a child process until told to stop."""
+    settings = WebSettings.from_env(**overrides, serve_status=read_status(status))
+    web_server(host, port, settings).run(sockets=[sock])
+
+
+class WebService:
+    """The web application on one listening socket: a thread of this process and `workers - 1` child processes.
+
+    One Python process answers at most what one core and its GIL allow; more worker processes share
+    the socket (the kernel hands each connection to one) and the database, as uvicorn's own workers do.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        overrides: dict[str, Any],
+        workers: int = 1,
+        serve_status: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
+        self.host, self.port, self.overrides, self.workers = host, port, overrides, workers
+        self.serve_status = serve_status
+        self.server = web_server(host, port, WebSettings.from_env(**overrides, serve_status=serve_status))
+        self.thread: threading.Thread | None = None
+        self.children: list[Any] = []
+        self._spawn = multiprocessing.get_context("spawn")
+        # Only with other workers: a shared array brings multiprocessing's resource tracker process along.
+        self._status: SynchronizedString | None = (
+            self._spawn.Array("c", STATUS_BYTES) if workers > 1 else None  # type: ignore[assignment]
+        )
+        self._stopping = threading.Event()
+
+    def start(self, say: Callable[[str], Any]) -> None:
+        """Listen, start the workers and wait until the first answers."""
+        sock = self.server.config.bind_socket()
+        self._share_status()
+        self.thread = start_in_background(self.server, say, sock=sock)
+        for _ in range(self.workers - 1):
+            child = self._spawn.Process(
+                target=_worker,
+                args=(self.host, self.port, self.overrides, sock, self._status),
+                name="activation-web",
+                daemon=True,
+            )
+            child.start()
+            self.children.append(child)
+        if self.children:
+            threading.Thread(target=self._keep_status, name="web-status", daemon=True).start()
+
+    def _share_status(self) -> None:
+        if self.serve_status is not None and self._status is not None:
+            self._status.value = json.dumps(self.serve_status()).encode()[: STATUS_BYTES - 1]
+
+    def _keep_status(self) -> None:
+        # The other workers answer /health too: they read serve's status from here, a second old at most.
+        while not self._stopping.wait(1.0):
+            self._share_status()
+
+    def stop(self, seconds: float = 4) -> None:
+        """Stop every worker: children get SIGTERM, then SIGKILL after `seconds`; none is left behind."""
+        self._stopping.set()
+        for child in self.children:
+            if child.is_alive():
+                child.terminate()
+        if self.thread is not None:
+            stop_in_background(self.server, self.thread, seconds)
+        deadline = time.monotonic() + seconds
+        for child in self.children:
+            child.join(max(0.1, deadline - time.monotonic()))
+            if child.is_alive():
+                child.kill()
+                child.join(1)

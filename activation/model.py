@@ -284,3 +284,16 @@ class DeadlineRevision:
     alarms: tuple[AlarmRecord, ...] = ()
     paused_since: datetime | None = None  # set when the revision stops the clock
     config_version: str | None = None  # set when a new rule version recomputed the deadline
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log: who did what to which case, when and through what."""
+
+    username: str
+    role: str
+    action: str
+    case_id: str | None
+    municipality: str | None
+    via: str
+    detail: str | None = None

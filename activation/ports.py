@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from activation.model import (
+    AuditEntry,
     Case,
     DeadlineRevision,
     FiredAlarm,
@@ -246,7 +247,17 @@ class Letters(Protocol):
         ...
 
 
-class Transaction(Cases, JourneySteps, Todos, DeadlinesAndAlarms, RuleVersions, Obligations, Pauses, Letters, Protocol):
+class AccessLog(Protocol):
+    """The audit log: who did what to which case, written with the work it records."""
+
+    def record_access(self, entries: Sequence[AuditEntry], now: datetime) -> None:
+        """Write audit lines in this unit of work; they are never updated or deleted."""
+        ...
+
+
+class Transaction(
+    Cases, JourneySteps, Todos, DeadlinesAndAlarms, RuleVersions, Obligations, Pauses, Letters, AccessLog, Protocol
+):
     """One unit of work against the store, every role at once; commits on success, rolls back on error."""
 
 

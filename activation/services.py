@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
-from activation import access, journey, records
+from activation import access, journey
 from activation.booking import Booked, book_meeting
 from activation.calendar import CalendarError
-from activation.config import ConfigError, Municipality, RuleBook
+from activation.config import ConfigError, RuleBook
 from activation.errors import AccessDenied, ConflictError, ForbiddenError, InputError, NotFoundError
 from activation.journey import JourneyError
 from activation.lifecycle import CaseStatus, TodoStatus
 from activation.model import (
+    AuditEntry,
     Case,
     Progress,
     Step,
@@ -27,6 +28,7 @@ from activation.obligations import ObligationChanges, apply_step
 from activation.pauses import pause_new_deadlines
 from activation.ports import Cases, DeadlinesAndAlarms, Store, Transaction, UnitOfWork, new_case_id
 from activation.progress import as_open, follow_up_work, plan_progress, plan_work
+from activation.record_checks import checked_record
 
 DEFAULT_BATCH = 500
 
@@ -129,12 +131,14 @@ def open_case(
     group: str | None = None,
     by: access.User | None = None,
     new_id: Callable[[], str] = new_case_id,
+    via: str | None = None,
 ) -> Opened:
     """Open a case and give it its first to-do, deadline, alarms and invitation, in one transaction.
 
     Exactly once: the same citizen reference again returns the case it already has and writes
     nothing. With `by`, a person records it: only in their own municipality (ForbiddenError), and a
-    citizen whose case they may not see is refused as not found, with no id and no hint.
+    citizen whose case they may not see is refused as not found, with no id and no hint. With `via`
+    too (the channel: "api", "web"), the audit line is written in the same transaction.
     """
     if by is not None and not access.may_record_application(by, municipality):
         raise ForbiddenError(f"You do not work cases in {municipality}.")
@@ -151,6 +155,11 @@ def open_case(
             )
         moved = _advance(tx, rules, now, None, DEFAULT_BATCH, [case_id]) if created else None
         stored = tx.cases([case_id])[case_id] if created else stored
+        if by is not None and via is not None:
+            done = "created" if created else "already open"
+            tx.record_access(
+                [AuditEntry(by.username, by.role, "record_application", case_id, municipality, via, done)], now
+            )
     todos = tuple(x for p in moved.progress for x in (p.todo, *(w.todo for w in p.also)) if x) if moved else ()
     return Opened(stored, created, todos)
 
@@ -279,7 +288,7 @@ def _complete(
         raise InputError(problem, {"outcome": problem})
     if now < todo.created_at:
         raise InputError(f"to-do {todo_id} was created at {todo.created_at.isoformat()}; cannot complete it earlier")
-    stored = None if todo.side else _checked_record(todo, outcome, data, rules)
+    stored = None if todo.side else checked_record(todo, outcome, data, rules)
     tx.complete_todo(todo, outcome, now, by, stored)
     follow = journey.FOLLOWS.get((todo.kind, outcome))
     if follow is not None:
@@ -341,49 +350,6 @@ def complete_for(
     take = todo.status == TodoStatus.OPEN and user.role == "caseworker"
     done = complete_and_move_on(store, rules, todo_id, outcome, now, user.username, data, take_from_queue=take)
     return done, case
-
-
-def _checked_record(
-    todo: TodoView, outcome: str, data: dict[str, Any] | None, rules: RuleBook | None
-) -> dict[str, Any] | None:
-    go = journey.transition(todo.stage, outcome)
-    record = go.record
-    if record is None:
-        if data:
-            raise InputError(f"outcome {outcome!r} of {todo.kind} records no form; leave the data out")
-        return None
-    if not data:
-        raise InputError(f"outcome {outcome!r} of {todo.kind} needs the {record} form filled in")
-    try:
-        stored = records.validate(record, data)
-    except records.RecordError as exc:
-        raise InputError(str(exc), exc.fields) from None
-    if rules is not None:
-        municipality = rules.municipality(todo.municipality)
-        group, intervention = stored.get("group"), stored.get("intervention")
-        if group and group not in municipality.groups:
-            problem = f"unknown target group {group!r}; groups: {', '.join(municipality.groups)}"
-            raise InputError(f"{record}: group: {problem}", {"group": problem})
-        if intervention and intervention not in municipality.interventions:
-            problem = f"{intervention!r} is not in the catalogue; choose from {', '.join(municipality.interventions)}"
-            raise InputError(f"{record}: intervention: {problem}", {"intervention": problem})
-        if go.starts_placement and intervention:
-            _check_length(municipality, intervention, stored)
-    return stored
-
-
-def _check_length(municipality: Municipality, intervention: str, placement: dict[str, Any]) -> None:
-    rule = municipality.interventions[intervention]
-    calendar = municipality.calendar(rule.calendar)
-    starts = datetime.combine(date.fromisoformat(placement["starts_on"]), time(0, 0), tzinfo=calendar.tz)
-    ends = datetime.combine(date.fromisoformat(placement["ends_on"]), time(0, 0), tzinfo=calendar.tz)
-    days = (ends - starts).days
-    if rule.max_length and ends > calendar.add(starts, rule.max_length):
-        problem = f"{rule.name} may run at most {rule.max_length} ({rule.max_length_source}); this one runs {days} days"
-        raise InputError(f"placement: ends_on: {problem}", {"ends_on": problem})
-    if rule.min_length and ends < calendar.add(starts, rule.min_length):
-        problem = f"{rule.name} runs at least {rule.min_length} ({rule.min_length_source}); this one runs {days} days"
-        raise InputError(f"placement: ends_on: {problem}", {"ends_on": problem})
 
 
 def sweep(

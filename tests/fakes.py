@@ -11,6 +11,7 @@ from typing import Any
 
 from activation.lifecycle import MAX_STEP_FAILURES, AlarmState, closing_status, firing_state
 from activation.model import (
+    AuditEntry,
     Case,
     DeadlineRevision,
     FiredAlarm,
@@ -46,6 +47,7 @@ class _State:
     roles: dict[str, str] = field(default_factory=dict)  # to-do id -> the role that works it
     caseworker_changes: list[tuple[str, str | None, datetime]] = field(default_factory=list)
     rule_changes: list[RuleChangeRecord] = field(default_factory=list)
+    audit: list[tuple[AuditEntry, datetime]] = field(default_factory=list)
 
 
 class FakeStore:
@@ -93,6 +95,9 @@ class FakeTransaction:
         steps = steps[:limit]
         self.s.applied.update(s.id for s in steps)
         return steps
+
+    def record_access(self, entries: Sequence[AuditEntry], now: datetime) -> None:
+        self.s.audit.extend((e, now) for e in entries)
 
     def release_failed_steps(self, failed: Sequence[tuple[int, str]]) -> None:
         for step_id, error in failed:

@@ -72,3 +72,47 @@ def test_another_teams_citizen_is_refused_as_not_found_without_the_case_id(store
             store, rules, "karlskrona", "ref-1", at("2026-11-20 16:00"), at("2026-11-20 16:00"), by=CW_OTHER_TEAM
         )
     assert theirs.case_id not in str(refused.value) and refused.value.kind == "not_found"
+
+
+def test_the_audit_line_of_a_recorded_application_is_written_with_the_case_or_not_at_all(
+    store: SqlStore, rules: RuleBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = at("2026-11-20 15:00")
+    opened = services.open_case(store, rules, "karlskrona", "ref-1", now, now, by=CW_KARLSKRONA, via="api")
+    again = services.open_case(store, rules, "karlskrona", "ref-1", now, now, by=CW_KARLSKRONA, via="api")
+    with store.engine.connect() as conn:
+        lines = conn.execute(select(t.audit_log.c.username, t.audit_log.c.action, t.audit_log.c.case_id,
+                                    t.audit_log.c.via, t.audit_log.c.detail)).all()  # fmt: skip
+    assert [tuple(x) for x in lines] == [
+        ("cw-01", "record_application", opened.case_id, "api", "created"),
+        ("cw-01", "record_application", again.case_id, "api", "already open"),
+    ]
+
+    monkeypatch.setattr(SqlTransaction, "save_progress", lambda self, progress: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        services.open_case(store, rules, "karlskrona", "ref-2", now, now, by=CW_KARLSKRONA, via="api")
+    assert _count(store, t.audit_log) == 2  # the failed one left neither a case nor an audit line
+
+
+def test_recording_an_application_over_the_api_takes_the_write_lock_once(tmp_path: Any) -> None:
+    from sqlalchemy import event
+
+    from tests.web_support import make_web
+
+    web = make_web(f"sqlite:///{tmp_path / 'web.db'}", at("2026-11-20 15:00"))
+    token = web.token("caseworker")
+    writes: list[str] = []
+
+    def seen(conn: Any, cursor: Any, sql: str, *rest: Any) -> None:
+        if sql.startswith("BEGIN"):
+            writes.append(sql)
+
+    event.listen(web.rt.engine, "before_cursor_execute", seen)
+    answer = web.client().post(
+        "/api/v1/applications",
+        json={"municipality": "karlskrona", "citizen_ref": "ref-lock"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 201
+    # One writer (the case, its to-do and its audit line); the token lookup reads without the lock.
+    assert sorted(writes) == ["BEGIN", "BEGIN IMMEDIATE"]

@@ -18,6 +18,9 @@ from activation.access import User
 from activation.adapters import tables as t
 from activation.adapters.db import reading
 from activation.errors import InputError, NotFoundError
+from activation.model import AuditEntry
+
+__all__ = ["Accounts", "AuditEntry", "StoredResponse"]
 
 SESSION_HOURS = 10  # a working day and some; after that, sign in again
 LOCK_AFTER_FAILURES = 5  # wrong passwords in a row before the account waits
@@ -34,19 +37,6 @@ def _sha256(value: str) -> str:
 
 def _user(row: Any) -> User:
     return User(row.username, row.display_name, row.role, row.municipality, row.team, row.language)
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One line of the audit log: who did what to which case, when and through what."""
-
-    username: str
-    role: str
-    action: str
-    case_id: str | None
-    municipality: str | None
-    via: str
-    detail: str | None = None
 
 
 @dataclass(frozen=True)

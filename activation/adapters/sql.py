@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from activation.adapters import tables as t
 from activation.adapters.db import reading
@@ -20,7 +20,7 @@ from activation.adapters.sql_deadlines import DeadlinesSql, ObligationsSql, Paus
 from activation.adapters.sql_journey import CasesSql, JourneyStepsSql, TodosSql
 from activation.adapters.sql_reads import SqlReads
 from activation.adapters.sql_rows import SqlPart, add_to_outbox, insert_new
-from activation.model import LetterRequest
+from activation.model import AuditEntry, LetterRequest
 from activation.reads import Reads
 
 
@@ -96,6 +96,15 @@ class LettersSql(SqlPart):
             self.conn.execute(insert_new(t.letters), rows)
 
 
+class AccessLogSql(SqlPart):
+    """The AccessLog role: audit lines written in the same transaction as the work they record."""
+
+    def record_access(self, entries: Sequence[AuditEntry], now: datetime) -> None:
+        """Write audit lines in this unit of work; they are never updated or deleted."""
+        if entries:
+            self.conn.execute(insert(t.audit_log), [{**e.__dict__, "at": now} for e in entries])
+
+
 class SqlTransaction(
     CasesSql,
     JourneyStepsSql,
@@ -105,5 +114,6 @@ class SqlTransaction(
     ObligationsSql,
     PausesSql,
     LettersSql,
+    AccessLogSql,
 ):
     """One unit of work on a connection: every role of the Transaction port."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from activation import access, services
 from activation.errors import InputError
-from web.api.common import CONFLICT, ERRORS, PREFIX, REPLAYED, ApiRoute, ApiUser, IdempotencyKey, _audit
+from web.api.common import CONFLICT, ERRORS, PREFIX, REPLAYED, ApiRoute, ApiUser, IdempotencyKey
 from web.api.models import ApplicationIn, Recorded
 from web.app import accounts, clock, runtime
 
@@ -63,10 +63,9 @@ def record_application(
     # The case, its first to-do, deadline, alarms and invitation are written in one transaction.
     opened = services.open_case(
         rt.store, rt.rules, body.municipality, body.citizen_ref, received_at, now,
-        body.team, body.caseworker, body.group, by=user,
+        body.team, body.caseworker, body.group, by=user, via="api",
     )  # fmt: skip
-    case = opened.case
-    _audit(request, user, "record_application", case, now, "created" if opened.created else "already open")
+    case = opened.case  # its audit line was written with it
     if not opened.created:
         response.status_code = 200
     return Recorded(case_id=case.id, created=opened.created, municipality=case.municipality)

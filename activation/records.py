@@ -6,7 +6,7 @@ next to the field and keep what was typed.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -69,6 +69,47 @@ class ExitReason(StrEnum):
 # Dates a caseworker records lie in this span; a typo like 9999-12-31 would otherwise overflow the
 # deadline arithmetic downstream, after the to-do was already completed.
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+# Two dates of one record more than this apart are a typo in the year (2020 for 2026), not a plan:
+# plans are followed up within months and placements are time-limited (SoL 4 kap. 4 §, LAB § 27).
+MAX_SPAN = timedelta(days=3 * 365 + 1)
+
+END_AFTER_START = "ends_on must be after starts_on"
+FOLLOW_UP_AFTER_SIGNING = "follow_up_on must be after signed_on"
+TOO_FAR_APART = "the dates are more than 3 years apart; check the year"
+FAR_FROM_SIGNING = "the activity's dates are more than 3 years from signed_on; check the year"
+
+# Pydantic's words ("Input should be a valid string") said as a caseworker would; the pages translate
+# these (web/todo_forms.py), the API answers with them. Types not listed keep Pydantic's message.
+SAID = {
+    "string_type": "Write a value here.",
+    "enum": "Choose one of the options.",
+    "literal_error": "Choose one of the options.",
+    "int_type": "Write a whole number.",
+    "int_parsing": "Write a whole number.",
+    "int_from_float": "Write a whole number.",
+    "date_parsing": "Write the date as year-month-day, e.g. 2026-12-31.",
+    "date_from_datetime_parsing": "Write the date as year-month-day, e.g. 2026-12-31.",
+    "date_from_datetime_inexact": "Write the date as year-month-day, e.g. 2026-12-31.",
+    "date_type": "Write a date here.",
+    "extra_forbidden": "This field is not part of the form.",
+}
+
+
+class FieldProblem(ValueError):
+    """A problem a check across fields found, laid on one field (dotted, e.g. 'activities.0')."""
+
+    def __init__(self, field: str, problem: str):
+        self.field = field
+        super().__init__(problem)
+
+
+def date_problem(starts: date, ends: date, span: timedelta = MAX_SPAN) -> str | None:
+    """Return what is wrong with a start and an end date, or None: the end comes after, and not years after."""
+    if ends <= starts:
+        return END_AFTER_START
+    if ends - starts > span:
+        return TOO_FAR_APART
+    return None
 
 
 class Record(BaseModel):
@@ -111,8 +152,9 @@ class Activity(Record):
 
     @model_validator(mode="after")
     def _dates(self) -> Activity:
-        if self.ends_on <= self.starts_on:
-            raise ValueError("ends_on must be after starts_on")
+        problem = date_problem(self.starts_on, self.ends_on)
+        if problem:
+            raise ValueError(problem)  # said on the activity's row: both of its dates may be the typo
         return self
 
 
@@ -133,6 +175,18 @@ class Plan(Record):
             raise ValueError("sub-goals cannot be empty")
         return value
 
+    @model_validator(mode="after")
+    def _dates(self) -> Plan:
+        # LAB § 27 / SoL: the plan is followed up after it is signed, with dates the citizen can act on.
+        if self.follow_up_on <= self.signed_on:
+            raise FieldProblem("follow_up_on", FOLLOW_UP_AFTER_SIGNING)
+        if self.follow_up_on - self.signed_on > MAX_SPAN:
+            raise FieldProblem("follow_up_on", TOO_FAR_APART)
+        for n, activity in enumerate(self.activities):
+            if any(abs(day - self.signed_on) > MAX_SPAN for day in (activity.starts_on, activity.ends_on)):
+                raise FieldProblem(f"activities.{n}", FAR_FROM_SIGNING)
+        return self
+
 
 class Placement(Record):
     """A placement that starts: which intervention, with whom, from when to when."""
@@ -145,8 +199,9 @@ class Placement(Record):
 
     @model_validator(mode="after")
     def _dates(self) -> Placement:
-        if self.ends_on <= self.starts_on:
-            raise ValueError("ends_on must be after starts_on")
+        problem = date_problem(self.starts_on, self.ends_on)
+        if problem:
+            raise FieldProblem("ends_on", problem)
         return self
 
 
@@ -197,8 +252,20 @@ def validate(record: str, data: dict[str, Any] | None) -> dict[str, Any]:
     try:
         parsed = model.model_validate(data or {})
     except ValidationError as exc:
-        fields = {
-            ".".join(str(p) for p in e["loc"]) or record: e["msg"].removeprefix("Value error, ") for e in exc.errors()
-        }
+        fields: dict[str, str] = {}
+        for e in exc.errors():
+            where, problem = _problem(e)
+            fields.setdefault(where or record, problem)
         raise RecordError(record, fields) from None
     return parsed.model_dump(mode="json")
+
+
+def _problem(error: Any) -> tuple[str, str]:
+    """Return where a Pydantic error belongs (dotted field) and what it says, in a caseworker's words."""
+    where = [str(p) for p in error["loc"]]
+    found = (error.get("ctx") or {}).get("error")
+    if isinstance(found, FieldProblem):
+        return ".".join([*where, found.field]), str(found)
+    if error["type"] == "date_type" and error.get("input") not in (None, ""):
+        return ".".join(where), SAID["date_parsing"]
+    return ".".join(where), SAID.get(error["type"], error["msg"].removeprefix("Value error, "))

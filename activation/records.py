@@ -6,6 +6,7 @@ next to the field and keep what was typed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -112,6 +113,52 @@ def date_problem(starts: date, ends: date, span: timedelta = MAX_SPAN) -> str | 
     return None
 
 
+def plan_date_problems(
+    signed_on: date | None, follow_up_on: date | None, rows: Sequence[tuple[date | None, date | None]]
+) -> dict[str, str]:
+    """Return the plan's date problems by field; a date that is None (missing, unreadable) is not judged."""
+    problems: dict[str, str] = {}
+    # LAB § 27 / SoL: the plan is followed up after it is signed, with dates the citizen can act on.
+    if signed_on and follow_up_on:
+        if follow_up_on <= signed_on:
+            problems["follow_up_on"] = FOLLOW_UP_AFTER_SIGNING
+        elif follow_up_on - signed_on > MAX_SPAN:
+            problems["follow_up_on"] = TOO_FAR_APART
+    for n, (starts, ends) in enumerate(rows):
+        row = date_problem(starts, ends) if starts and ends else None
+        if row is None and signed_on and any(day and abs(day - signed_on) > MAX_SPAN for day in (starts, ends)):
+            row = FAR_FROM_SIGNING
+        if row:
+            problems[f"activities.{n}"] = row
+    return problems
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def date_problems(record: str, data: dict[str, Any]) -> dict[str, str]:
+    """Return the problems across a record's date fields in raw data, for the dates that can be read.
+
+    Pydantic checks a record's fields together only once each field is valid; a caseworker who got
+    one field wrong should still learn at once that the follow-up comes before the signing.
+    """
+    if record == "placement":
+        starts, ends = _day(data.get("starts_on")), _day(data.get("ends_on"))
+        problem = date_problem(starts, ends) if starts and ends else None
+        return {"ends_on": problem} if problem else {}
+    if record == "plan":
+        rows = [r for r in data.get("activities") or [] if isinstance(r, dict)]
+        days = [(_day(r.get("starts_on")), _day(r.get("ends_on"))) for r in rows]
+        return plan_date_problems(_day(data.get("signed_on")), _day(data.get("follow_up_on")), days)
+    return {}
+
+
 class Record(BaseModel):
     """A record kept with an outcome."""
 
@@ -177,14 +224,9 @@ class Plan(Record):
 
     @model_validator(mode="after")
     def _dates(self) -> Plan:
-        # LAB § 27 / SoL: the plan is followed up after it is signed, with dates the citizen can act on.
-        if self.follow_up_on <= self.signed_on:
-            raise FieldProblem("follow_up_on", FOLLOW_UP_AFTER_SIGNING)
-        if self.follow_up_on - self.signed_on > MAX_SPAN:
-            raise FieldProblem("follow_up_on", TOO_FAR_APART)
-        for n, activity in enumerate(self.activities):
-            if any(abs(day - self.signed_on) > MAX_SPAN for day in (activity.starts_on, activity.ends_on)):
-                raise FieldProblem(f"activities.{n}", FAR_FROM_SIGNING)
+        rows = [(a.starts_on, a.ends_on) for a in self.activities]
+        for field, problem in plan_date_problems(self.signed_on, self.follow_up_on, rows).items():
+            raise FieldProblem(field, problem)
         return self
 
 
@@ -256,6 +298,8 @@ def validate(record: str, data: dict[str, Any] | None) -> dict[str, Any]:
         for e in exc.errors():
             where, problem = _problem(e)
             fields.setdefault(where or record, problem)
+        for where, problem in date_problems(record, data or {}).items():
+            fields.setdefault(where, problem)
         raise RecordError(record, fields) from None
     return parsed.model_dump(mode="json")
 

@@ -20,7 +20,19 @@ def _refused(record: str, data: dict[str, Any]) -> dict[str, str]:
 
 def test_a_plan_signed_in_2030_with_its_follow_up_in_2020_is_refused_on_the_follow_up() -> None:
     fields = _refused("plan", {**PLAN, "signed_on": "2030-03-01", "follow_up_on": "2020-03-01"})
-    assert fields == {"follow_up_on": records.FOLLOW_UP_AFTER_SIGNING}
+    assert fields["follow_up_on"] == records.FOLLOW_UP_AFTER_SIGNING
+    assert fields["activities.0"] == records.FAR_FROM_SIGNING  # the activities of 2026 point at the typo too
+
+
+def test_the_dates_are_judged_even_when_another_field_is_wrong() -> None:
+    # Pydantic checks across fields only once each field is valid; the caseworker learns all at once.
+    fields = _refused("plan", {**PLAN, "goal": "", "follow_up_on": "2026-11-01"})
+    assert fields["follow_up_on"] == records.FOLLOW_UP_AFTER_SIGNING and "goal" in fields
+    row = {**PLAN["activities"][0], "responsible": None, "ends_on": "2026-11-01"}
+    fields = _refused("plan", {**PLAN, "activities": [row]})
+    assert fields == {"activities.0.responsible": "Write a value here.", "activities.0": records.END_AFTER_START}
+    placement = _refused("placement", {**PLACEMENT, "provider": "", "ends_on": "2026-11-01"})
+    assert placement["ends_on"] == records.END_AFTER_START
 
 
 def test_a_follow_up_on_the_signing_day_is_refused_and_the_day_after_is_accepted() -> None:

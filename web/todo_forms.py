@@ -206,6 +206,11 @@ def field_id(name: str) -> str:
     return "f-" + name.replace(".", "-")
 
 
+def _columns() -> dict[str, str]:
+    """Return the activity table's column names (as templates/_field.html.j2 heads them)."""
+    return {"what": _("What"), "starts_on": _("Starts on"), "ends_on": _("Ends on"), "responsible": _("Responsible")}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One line of the error summary at the top of a form: which field, what is wrong, where it is."""
@@ -228,6 +233,8 @@ def summary(fields: dict[str, str], forms: dict[str, list[Field]], outcomes: Ite
             row, _dot, column = rest.partition(".")
             where = _("%(field)s, row %(n)d", field=labels[top].label if top in labels else top,
                       n=int(row) + 1 if row.isdigit() else 1)  # fmt: skip
+            if column in _columns():
+                where += ", " + _columns()[column].lower()
             found.append(Problem(field_id(f"activities.{row}.{column or 'starts_on'}"), where, say(problem)))
         elif top in labels:
             f = labels[top]

@@ -38,7 +38,7 @@ from web.app import (
     signed_in,
 )
 from web.i18n import N_, _
-from web.todo_reads import booking_of
+from web.todo_reads import todo_facts
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,19 +103,14 @@ def _todo_page(
     needs = _record_for(todo)
     records_needed = list(dict.fromkeys(r for r in needs.values() if r))
     forms = {r: todo_forms.fields_for(r, municipality) for r in records_needed}
-    with rt.store.reads() as reads:
-        detail = reads.case_detail(case.id)
-    assert detail is not None
-    deadline = next((d for d in detail.deadlines if d.id == todo.deadline_id), None)
-    step = next((s for s in detail.steps if s.todo_id == todo.id and s.data), None)
+    with reading(rt.engine) as conn:
+        facts = todo_facts(conn, todo, todo.kind in journey.meeting_kinds())
     recorded = None
-    if todo.status != "open" and step is not None and todo.outcome and not todo.side:
+    if facts.record and todo.outcome and not todo.side:
         record = journey.transition(todo.stage, todo.outcome).record
         if record:
-            recorded = (record, todo_forms.fields_for(record, municipality), todo_forms.values_of(step.data or {}))
+            recorded = (record, todo_forms.fields_for(record, municipality), todo_forms.values_of(facts.record))
     holder = accounts(request).user(todo.assignee) if ":" not in todo.assignee else None
-    with reading(rt.engine) as conn:
-        booking = booking_of(conn, todo.id) if todo.kind in journey.meeting_kinds() else None
     question = CONFIRM.get(confirm or "", CONFIRM_ANY)
     return page(
         request,
@@ -135,9 +130,9 @@ def _todo_page(
         confirm=confirm,
         confirm_question=_(question),
         kept=kept,
-        deadline=deadline,
+        why=facts.why,
         recorded=recorded,
-        booking=booking,
+        booking=facts.booking,
         municipality=municipality,
         activity_rows=range(todo_forms.ACTIVITY_ROWS),
     )

@@ -6,7 +6,8 @@ next to the field and keep what was typed.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -69,6 +70,93 @@ class ExitReason(StrEnum):
 # Dates a caseworker records lie in this span; a typo like 9999-12-31 would otherwise overflow the
 # deadline arithmetic downstream, after the to-do was already completed.
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+# Two dates of one record more than this apart are a typo in the year (2020 for 2026), not a plan:
+# plans are followed up within months and placements are time-limited (SoL 4 kap. 4 §, LAB § 27).
+MAX_SPAN = timedelta(days=3 * 365 + 1)
+
+END_AFTER_START = "ends_on must be after starts_on"
+FOLLOW_UP_AFTER_SIGNING = "follow_up_on must be after signed_on"
+TOO_FAR_APART = "the dates are more than 3 years apart; check the year"
+FAR_FROM_SIGNING = "the activity's dates are more than 3 years from signed_on; check the year"
+
+# Pydantic's words ("Input should be a valid string") said as a caseworker would; the pages translate
+# these (web/todo_forms.py), the API answers with them. Types not listed keep Pydantic's message.
+SAID = {
+    "string_type": "Write a value here.",
+    "enum": "Choose one of the options.",
+    "literal_error": "Choose one of the options.",
+    "int_type": "Write a whole number.",
+    "int_parsing": "Write a whole number.",
+    "int_from_float": "Write a whole number.",
+    "date_parsing": "Write the date as year-month-day, e.g. 2026-12-31.",
+    "date_from_datetime_parsing": "Write the date as year-month-day, e.g. 2026-12-31.",
+    "date_from_datetime_inexact": "Write the date as year-month-day, e.g. 2026-12-31.",
+    "date_type": "Write a date here.",
+    "extra_forbidden": "This field is not part of the form.",
+}
+
+
+class FieldProblem(ValueError):
+    """A problem a check across fields found, laid on one field (dotted, e.g. 'activities.0')."""
+
+    def __init__(self, field: str, problem: str):
+        self.field = field
+        super().__init__(problem)
+
+
+def date_problem(starts: date, ends: date, span: timedelta = MAX_SPAN) -> str | None:
+    """Return what is wrong with a start and an end date, or None: the end comes after, and not years after."""
+    if ends <= starts:
+        return END_AFTER_START
+    if ends - starts > span:
+        return TOO_FAR_APART
+    return None
+
+
+def plan_date_problems(
+    signed_on: date | None, follow_up_on: date | None, rows: Sequence[tuple[date | None, date | None]]
+) -> dict[str, str]:
+    """Return the plan's date problems by field; a date that is None (missing, unreadable) is not judged."""
+    problems: dict[str, str] = {}
+    # LAB § 27 / SoL: the plan is followed up after it is signed, with dates the citizen can act on.
+    if signed_on and follow_up_on:
+        if follow_up_on <= signed_on:
+            problems["follow_up_on"] = FOLLOW_UP_AFTER_SIGNING
+        elif follow_up_on - signed_on > MAX_SPAN:
+            problems["follow_up_on"] = TOO_FAR_APART
+    for n, (starts, ends) in enumerate(rows):
+        row = date_problem(starts, ends) if starts and ends else None
+        if row is None and signed_on and any(day and abs(day - signed_on) > MAX_SPAN for day in (starts, ends)):
+            row = FAR_FROM_SIGNING
+        if row:
+            problems[f"activities.{n}"] = row
+    return problems
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def date_problems(record: str, data: dict[str, Any]) -> dict[str, str]:
+    """Return the problems across a record's date fields in raw data, for the dates that can be read.
+
+    Pydantic checks a record's fields together only once each field is valid; a caseworker who got
+    one field wrong should still learn at once that the follow-up comes before the signing.
+    """
+    if record == "placement":
+        starts, ends = _day(data.get("starts_on")), _day(data.get("ends_on"))
+        problem = date_problem(starts, ends) if starts and ends else None
+        return {"ends_on": problem} if problem else {}
+    if record == "plan":
+        rows = [r for r in data.get("activities") or [] if isinstance(r, dict)]
+        days = [(_day(r.get("starts_on")), _day(r.get("ends_on"))) for r in rows]
+        return plan_date_problems(_day(data.get("signed_on")), _day(data.get("follow_up_on")), days)
+    return {}
 
 
 class Record(BaseModel):
@@ -111,8 +199,9 @@ class Activity(Record):
 
     @model_validator(mode="after")
     def _dates(self) -> Activity:
-        if self.ends_on <= self.starts_on:
-            raise ValueError("ends_on must be after starts_on")
+        problem = date_problem(self.starts_on, self.ends_on)
+        if problem:
+            raise ValueError(problem)  # said on the activity's row: both of its dates may be the typo
         return self
 
 
@@ -133,6 +222,13 @@ class Plan(Record):
             raise ValueError("sub-goals cannot be empty")
         return value
 
+    @model_validator(mode="after")
+    def _dates(self) -> Plan:
+        rows = [(a.starts_on, a.ends_on) for a in self.activities]
+        for field, problem in plan_date_problems(self.signed_on, self.follow_up_on, rows).items():
+            raise FieldProblem(field, problem)
+        return self
+
 
 class Placement(Record):
     """A placement that starts: which intervention, with whom, from when to when."""
@@ -145,8 +241,9 @@ class Placement(Record):
 
     @model_validator(mode="after")
     def _dates(self) -> Placement:
-        if self.ends_on <= self.starts_on:
-            raise ValueError("ends_on must be after starts_on")
+        problem = date_problem(self.starts_on, self.ends_on)
+        if problem:
+            raise FieldProblem("ends_on", problem)
         return self
 
 
@@ -197,8 +294,22 @@ def validate(record: str, data: dict[str, Any] | None) -> dict[str, Any]:
     try:
         parsed = model.model_validate(data or {})
     except ValidationError as exc:
-        fields = {
-            ".".join(str(p) for p in e["loc"]) or record: e["msg"].removeprefix("Value error, ") for e in exc.errors()
-        }
+        fields: dict[str, str] = {}
+        for e in exc.errors():
+            where, problem = _problem(e)
+            fields.setdefault(where or record, problem)
+        for where, problem in date_problems(record, data or {}).items():
+            fields.setdefault(where, problem)
         raise RecordError(record, fields) from None
     return parsed.model_dump(mode="json")
+
+
+def _problem(error: Any) -> tuple[str, str]:
+    """Return where a Pydantic error belongs (dotted field) and what it says, in a caseworker's words."""
+    where = [str(p) for p in error["loc"]]
+    found = (error.get("ctx") or {}).get("error")
+    if isinstance(found, FieldProblem):
+        return ".".join([*where, found.field]), str(found)
+    if error["type"] == "date_type" and error.get("input") not in (None, ""):
+        return ".".join(where), SAID["date_parsing"]
+    return ".".join(where), SAID.get(error["type"], error["msg"].removeprefix("Value error, "))

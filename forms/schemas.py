@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from activation.records import FOLLOW_UP_AFTER_SIGNING, date_problem
 
 
 class FormContext(BaseModel):
@@ -46,6 +48,14 @@ class PlanActivity(BaseModel):
     ends_on: date
     responsible: str
 
+    @model_validator(mode="after")
+    def _dates(self) -> PlanActivity:
+        # The letter says what the record said; a record checked by activation/records.py passes.
+        problem = date_problem(self.starts_on, self.ends_on)
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 class PlanLetter(FormContext):
     """The signed individual plan, sent to the citizen (LAB § 27; SoL 4 kap. 4 §: end dates known)."""
@@ -55,6 +65,12 @@ class PlanLetter(FormContext):
     activities: list[PlanActivity] = Field(..., min_length=1)
     follow_up_on: date
     signed_on: date
+
+    @model_validator(mode="after")
+    def _follow_up(self) -> PlanLetter:
+        if self.follow_up_on <= self.signed_on:
+            raise ValueError(FOLLOW_UP_AFTER_SIGNING)
+        return self
 
 
 SCHEMAS["plan_letter"] = PlanLetter
@@ -79,6 +95,13 @@ class PlacementAgreement(FormContext):
     starts_on: date
     ends_on: date
     hours_per_week: int | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> PlacementAgreement:
+        problem = date_problem(self.starts_on, self.ends_on)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class FollowUpNote(FormContext):

@@ -34,6 +34,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/todos/{todo_id}"): CASE_ROLES,
     ("POST", "/todos/{todo_id}"): {"caseworker", "team_lead"},  # the manager may only read this one
     ("POST", "/todos/{todo_id}/take"): {"caseworker"},
+    ("POST", "/todos/{todo_id}/discard-draft"): {"caseworker", "team_lead"},
     ("POST", "/cases/{case_id}/reassign"): {"team_lead"},
     ("GET", "/console"): {"manager"},
     ("GET", "/console/audit"): {"manager"},

@@ -323,17 +323,23 @@ class Terms:
             return term("role", by)
         return self.holder(by, municipality)
 
-    def holder(self, assignee: str | None, municipality: str | None = None) -> str:
-        """Return who holds a to-do: a caseworker, the team queue, a team lead or a manager, in words."""
+    def holder(self, assignee: str | None, municipality: str | None = None, name: str | None = None) -> str:
+        """Return who holds a to-do: a caseworker (by name when known), the team queue, a lead or a manager."""
         if not assignee:
             return ""
         role, sep, where = assignee.partition(":")
         if not sep:
-            return assignee
+            return name or assignee
         if role == "queue":
             return _("Team queue: %(team)s", team=self.team(municipality, where))
         if role == "team_lead":
             return _("Team lead, %(team)s", team=self.team(municipality, where))
         if role == "manager":
             return _("Manager, %(municipality)s", municipality=self.municipality(where))
-        return assignee
+        # A role the journey may add later ('<role>:<team>'): its word and the team's name, never the key.
+        return _("%(role)s, %(team)s", role=term("role", role), team=self.team(municipality, where))
+
+    def stamp(self, version: str | None) -> tuple[str, str]:
+        """Split a rule version stamp 'karlskrona-2026.1+c10ead4e' into the version and the configuration hash."""
+        name, _sep, digest = (version or "").partition("+")
+        return name, digest

@@ -1,4 +1,4 @@
-"""Caseworker pages: sign-in, the inbox, a case, completing a to-do, taking and reassigning cases."""
+"""Caseworker pages: sign-in, the inbox, a case, reassigning cases (the to-do page: web/todo_page.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from activation import access, journey, services
+from activation import access, services
 from activation.access import User
 from activation.adapters.accounts import AuditEntry
 from activation.adapters.db import reading
-from activation.errors import HTTP_STATUS, ForbiddenError, InputError
-from activation.model import Case, TodoView, team_queue
+from activation.errors import ForbiddenError, InputError
+from activation.model import Case, team_queue
 from activation.ports import TodoFilter
 from activation.reads import CaseDetail
-from web import todo_forms
 from web.app import (
     SESSION_COOKIE,
     accounts,
@@ -239,107 +238,6 @@ def case_page(request: Request, case_id: str) -> Response:
         may_reassign=access.may_reassign(user, case),
         changes=sum(1 for c in detail.caseworker_changes if c.previous),
     )
-
-
-def _todo(request: Request, user: User, todo_id: str) -> tuple[TodoView, Case]:
-    with runtime(request).store.transaction() as tx:
-        return access.visible_todo(tx, user, todo_id)
-
-
-def _record_for(todo: TodoView) -> dict[str, str | None]:
-    """Return, per outcome, the record its form needs (None: just the outcome)."""
-    if todo.side:
-        return dict.fromkeys(todo.outcomes)
-    return {o: journey.transition(todo.stage, o).record for o in todo.outcomes}
-
-
-def _todo_page(
-    request: Request,
-    todo: TodoView,
-    case: Case,
-    status_code: int = 200,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    message: str | None = None,
-) -> Response:
-    municipality = runtime(request).rules.municipality(case.municipality)
-    needs = _record_for(todo)
-    forms = {r: todo_forms.fields_for(r, municipality) for r in {r for r in needs.values() if r}}
-    return page(
-        request,
-        "todo.html.j2",
-        status_code,
-        todo=todo,
-        case=case,
-        needs=needs,
-        forms=forms,
-        errors=errors or {},
-        values=values or {},
-        message=message,
-        activity_rows=range(todo_forms.ACTIVITY_ROWS),
-    )
-
-
-@router.get("/todos/{todo_id}", response_class=HTMLResponse)
-def todo_page(request: Request, todo_id: str) -> Response:
-    """Show a to-do with its outcomes and the form each outcome needs."""
-    user = require(request, *CASE_ROLES)
-    todo, case = _todo(request, user, todo_id)
-    _audit_view(request, user, case)
-    return _todo_page(request, todo, case)
-
-
-@router.post("/todos/{todo_id}", response_class=HTMLResponse)
-async def complete(request: Request, todo_id: str) -> Response:
-    """Complete a to-do with an outcome and its form; on an error show it beside the field, keep the input."""
-    form = await request.form()
-    return _complete(request, todo_id, form)
-
-
-def _complete(request: Request, todo_id: str, form: Any) -> Response:
-    user = require(request, *CASE_ROLES)
-    check_csrf(request, form.get("csrf"))
-    todo, case = _todo(request, user, todo_id)
-    outcome = str(form.get("outcome") or "")
-    values = todo_forms.typed("", form)
-    needs = _record_for(todo)
-    if outcome not in needs:
-        return _todo_page(request, todo, case, 422, {"outcome": _("Choose an outcome.")}, values)
-    record = needs[outcome]
-    data = todo_forms.parse(record, form) if record else None
-    now = clock(request).now()
-    rt = runtime(request)
-    try:
-        # The case moves on at once, so the caseworker sees the next to-do when the case page opens.
-        done, _moved = services.complete_for(rt.store, rt.rules, user, todo_id, outcome, now, data)
-    except InputError as exc:
-        if exc.kind in ("not_found", "forbidden"):
-            raise
-        errors = todo_forms.field_errors(exc.fields) if exc.fields else {"outcome": str(exc)}
-        return _todo_page(request, todo, case, HTTP_STATUS[exc.kind], errors, values, str(exc))
-    accounts(request).audit(
-        [AuditEntry(user.username, user.role, "complete_todo", case.id, case.municipality, "web",
-                    f"{done.id} {done.kind} -> {outcome}")],
-        now,
-    )  # fmt: skip
-    return RedirectResponse(f"/cases/{case.id}?done={done.id}", 303)
-
-
-@router.post("/todos/{todo_id}/take")
-def take(request: Request, todo_id: str, csrf: str = Form("")) -> Response:
-    """Take a to-do from the team queue: its case becomes mine."""
-    user = require(request, "caseworker")
-    check_csrf(request, csrf)
-    todo, case = _todo(request, user, todo_id)
-    if todo.assignee != team_queue(case.team):
-        raise HTTPException(409, _("That to-do is no longer in the team queue."))
-    rt = runtime(request)
-    now = clock(request).now()
-    services.assign_caseworker(rt.store, rt.rules, case.id, user.username, now, user.username)
-    accounts(request).audit(
-        [AuditEntry(user.username, user.role, "take_case", case.id, case.municipality, "web", todo.id)], now
-    )
-    return RedirectResponse(f"/todos/{todo_id}", 303)
 
 
 @router.post("/cases/{case_id}/reassign")

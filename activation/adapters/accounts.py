@@ -23,6 +23,7 @@ from activation.model import AuditEntry
 __all__ = ["Accounts", "AuditEntry", "StoredResponse"]
 
 SESSION_HOURS = 10  # a working day and some; after that, sign in again
+KEEP_EXPIRED_SESSIONS = timedelta(days=7)  # as long as a draft is kept (adapters/drafts.py)
 LOCK_AFTER_FAILURES = 5  # wrong passwords in a row before the account waits
 LOCK_MINUTES = 15
 
@@ -189,7 +190,9 @@ class Accounts:
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
-            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at < now))
+            # Expired sessions stay a while: a form saved after its session ran out is still known as
+            # its user's, so what they typed is kept for them (adapters/drafts.py). None signs anyone in.
+            conn.execute(delete(t.web_sessions).where(t.web_sessions.c.expires_at < now - KEEP_EXPIRED_SESSIONS))
             conn.execute(
                 insert(t.web_sessions).values(
                     id=_sha256(token),
@@ -214,6 +217,16 @@ class Accounts:
                 )
             ).first()
         return (_user(row), row.csrf) if row else None
+
+    def session_owner(self, token: str) -> User | None:
+        """Return whose session a cookie is, live or expired: a form they saved too late is kept for them."""
+        with reading(self.engine) as conn:
+            row = conn.execute(
+                select(t.users)
+                .join(t.web_sessions, t.web_sessions.c.username == t.users.c.username)
+                .where(t.web_sessions.c.id == _sha256(token), t.users.c.active.is_(True))
+            ).first()
+        return _user(row) if row else None
 
     def end_session(self, token: str) -> None:
         """Sign out: the session cannot be used again."""

@@ -370,3 +370,16 @@ rule_changes = Table(
     Column("summary", JSON, nullable=False),  # the preview's figures, as applied
 )
 Index("ix_rule_changes_municipality", rule_changes.c.municipality, rule_changes.c.applied_at)
+
+# -- what a caseworker typed into a to-do's form when the save could not be taken (issue 12) ------
+
+form_drafts = Table(
+    "form_drafts",
+    metadata,
+    Column("todo_id", String(48), primary_key=True),
+    Column("username", String(64), ForeignKey("users.username"), primary_key=True),
+    Column("fields", JSON, nullable=False),  # [[name, value], ...] as posted, the CSRF token left out
+    Column("kept_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+Index("ix_form_drafts_expires", form_drafts.c.expires_at)

@@ -18,7 +18,7 @@ from activation.errors import HTTP_STATUS, ForbiddenError, InputError
 from activation.model import Case, TodoView, team_queue
 from activation.ports import TodoFilter
 from activation.reads import CaseDetail
-from web import todo_forms
+from web import case_actions, todo_forms
 from web.app import (
     SESSION_COOKIE,
     accounts,
@@ -238,6 +238,7 @@ def case_page(request: Request, case_id: str) -> Response:
         caseworkers=caseworkers,
         may_reassign=access.may_reassign(user, case),
         changes=sum(1 for c in detail.caseworker_changes if c.previous),
+        **case_actions.case_page_context(request, user, case, detail),
     )
 
 

@@ -32,6 +32,10 @@ def book_meeting(
     rules = rules.as_of(now)
     if not 15 <= minutes <= 240:
         raise InputError("a meeting lasts from 15 to 240 minutes", {"minutes": "from 15 to 240"})
+    place = place.strip()
+    # The invitation's form wants a place of 2+ characters (forms/schemas.py) on one line of the .ics.
+    if place and (not 2 <= len(place) <= 200 or any(c < " " for c in place)):
+        raise InputError("a place is 2-200 characters on one line", {"place": "2-200 characters on one line"})
     with store.transaction() as tx:
         todo = tx.todo(todo_id)
         if todo is None:

@@ -102,8 +102,21 @@ def test_a_time_the_office_cannot_hold_is_refused_beside_the_field_and_nothing_i
     assert "The office is closed then: choose a time inside the opening hours" in text and 'value="Rum 2"' in text
     status, _, text = _post(client, f"/todos/{case_id}.0/book", f"/todos/{case_id}.0/book", {})
     assert status == 422 and "Choose a time, or type one." in text
+    status, _, text = _post(
+        client, f"/todos/{case_id}.0/book", f"/todos/{case_id}.0/book", {"starts_at": "2026-11-24T10:00", "place": "A"}
+    )
+    assert status == 422 and "A place of 2 to 200 characters, on one line." in text
     with web.rt.store.transaction() as tx:
         assert not [x for x in tx.pending_letters(20) if x.form == "meeting_booked"]
+
+
+def test_only_an_open_meeting_offers_times_to_book(web: Web) -> None:
+    case_id = _case_for(web, "ref-held")
+    services.complete_and_move_on(web.rt.store, web.rt.rules, f"{case_id}.0", "held", NOW, "cw-01")
+    client = web.client("caseworker")
+    for todo_id in (f"{case_id}.0", f"{case_id}.1"):  # the meeting held, the assessment
+        page = client.get(f"/todos/{todo_id}/book")
+        assert page.status_code == 409 and "This to-do is no longer an open meeting." in page.text
 
 
 def test_pausing_and_resuming_on_the_page_moves_the_deadline_exactly_as_the_cli_does(web: Web) -> None:
@@ -273,6 +286,30 @@ def test_someone_outside_the_team_cannot_act_and_the_attempt_is_audited(web: Web
     assert manager.get(f"/cases/{case_id}/pause").status_code == 403
     with web.rt.store.transaction() as tx:
         assert tx.cases([case_id])[case_id].status == "open" and tx.pauses(case_id) == []
+
+
+def test_a_caseworker_of_the_other_team_in_the_same_municipality_gets_404_and_is_audited(web: Web) -> None:
+    accounts = Accounts(web.rt.engine)
+    mine = User("bo-eb", "Ekonomiskt bistånd", "caseworker", "boras", "ekonomiskt-bistand", "en")
+    other = User("bo-jobb", "Jobb Borås", "caseworker", "boras", "jobb-boras", "en")
+    for user in (mine, other):
+        accounts.add_user(user, PASSWORD, NOW)
+    case_id = services.record_application(
+        web.rt.store, web.rt.rules, "boras", "bo-1", NOW, "ekonomiskt-bistand"
+    ).case_id
+    services.advance_cases(web.rt.store, web.rt.rules, NOW)
+    clients = {}
+    for user in (mine, other):
+        clients[user.username] = client = web.client()
+        client.post("/sign-in", data={"username": user.username, "password": PASSWORD})
+    form = {"basis": "sickness", "starts_at": "2026-11-23T08:00"}
+    csrf = csrf_of(clients["bo-jobb"].get("/profile").text)
+    refused = clients["bo-jobb"].post(f"/cases/{case_id}/pause", data={"csrf": csrf, **form}, follow_redirects=False)
+    assert refused.status_code == 404 and "bo-1" not in refused.text
+    [line] = accounts.audit_entries("boras", case_id=case_id)
+    assert (line["username"], line["action"]) == ("bo-jobb", "denied") and "POST /cases/" in line["detail"]
+    status, _, _ = _post(clients["bo-eb"], f"/cases/{case_id}/pause", f"/cases/{case_id}/pause", form)
+    assert status == 303
 
 
 def test_a_post_without_the_csrf_token_is_refused(web: Web) -> None:

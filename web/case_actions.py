@@ -46,11 +46,15 @@ def _workable_case(request: Request, user: User, case_id: str) -> Case:
         return actions.workable_case(tx, user, case_id)
 
 
-def _refusal(exc: InputError) -> tuple[int, dict[str, str], str]:
-    """Return the status, the field errors and the sentence of a refusal the user can fix; re-raise the others."""
+def _refusal(
+    exc: InputError, shown: tuple[str, ...] = (), renamed: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], str | None]:
+    """Return the status, the errors beside the form's fields, else the sentence above it; re-raise access refusals."""
     if exc.kind in ("not_found", "forbidden"):
         raise exc
-    return HTTP_STATUS[exc.kind], field_errors(exc), message(exc)
+    errors = {(renamed or {}).get(k, k): v for k, v in field_errors(exc).items()}
+    errors = {k: v for k, v in errors.items() if k in shown}
+    return HTTP_STATUS[exc.kind], errors, None if errors else message(exc)
 
 
 def case_page_context(request: Request, user: User, case: Case, detail: CaseDetail) -> dict[str, Any]:
@@ -97,6 +101,9 @@ def _book_page(
     now = clock(request).now()
     with rt.store.transaction() as tx:
         todo, case = actions.workable_todo(tx, user, todo_id)
+    if todo.kind not in journey.meeting_kinds() or todo.status != "open":
+        message = _("This to-do is no longer an open meeting.")
+        return page(request, "error.html.j2", 409, title=_("Cannot do that"), message=message)
     with reading(rt.engine) as conn:
         taken = case_queries.taken(conn, todo.assignee, todo.id, now)
         current = case_queries.bookings(conn, case.id).get(todo.id)
@@ -154,9 +161,9 @@ def book(
         return _book_page(request, user, todo_id, length, 422, {"slot": _("Choose a time, or type one.")}, values)
     now = clock(request).now()
     try:
-        booked, case = actions.book_for(rt.store, rt.rules, user, todo_id, chosen, now, length, place[:200])
+        booked, case = actions.book_for(rt.store, rt.rules, user, todo_id, chosen, now, length, place)
     except InputError as exc:
-        status, errors, problem = _refusal(exc)
+        status, errors, problem = _refusal(exc, ("starts_at", "place", "minutes"))
         return _book_page(request, user, todo_id, length, status, errors, values, problem)
     _audit(request, user, "book_meeting", case, now, f"{todo.id} at {booked.starts_at.isoformat()} ({length} min)")
     late = "&late=1" if booked.after_deadline else ""
@@ -243,7 +250,7 @@ def pause(
     try:
         result, case = actions.pause_for(rt.store, rt.rules, user, case_id, basis, start, end, now, note or None)
     except InputError as exc:
-        status, errors, problem = _refusal(exc)
+        status, errors, problem = _refusal(exc, ("basis", "starts_at", "ends_at", "note"))
         return _pause_page(request, user, case, status, errors, values, problem)
     p = result.pause
     span = f"{p.starts_at.isoformat()} - {p.ends_at.isoformat() if p.ends_at else 'until resumed'}"
@@ -269,8 +276,7 @@ def resume(
     try:
         result, case = actions.resume_for(rt.store, rt.rules, user, case_id, pause_id or None, end or now, now)
     except InputError as exc:
-        status, errors, problem = _refusal(exc)
-        errors = {("resumed_at" if k == "ends_at" else k): v for k, v in errors.items()}
+        status, errors, problem = _refusal(exc, ("resumed_at",), {"ends_at": "resumed_at"})
         return _pause_page(request, user, case, status, errors, values, problem)
     p = result.pause
     _audit(request, user, "resume", case, now, f"{p.id} ({p.basis}) ended {p.ends_at.isoformat() if p.ends_at else ''}")
@@ -336,7 +342,7 @@ def record_event(
     try:
         recorded, case = actions.record_event_for(rt.store, rt.rules, user, case_id, kind, when, now, note)
     except InputError as exc:
-        status, errors, problem = _refusal(exc)
+        status, errors, problem = _refusal(exc, ("kind", "occurred_at", "note"))
         return _event_page(request, case, status, errors, values, problem)
     if not recorded.repeated:
         closed = ", ".join(f"{i} {s}" for i, s in recorded.closed) or "no period closed"

@@ -60,6 +60,7 @@ SAYS: list[tuple[str, re.Pattern[str], Callable[[], str]]] = [
      lambda: _("A pause ends now or earlier: record the end once the ground has ended.")),
     ("ends_at", re.compile(r"^pause \S+ started at"), lambda: _("The end must come after the pause began.")),
     ("minutes", re.compile(r""), lambda: _("A meeting lasts from 15 to 240 minutes.")),
+    ("place", re.compile(r""), lambda: _("A place of 2 to 200 characters, on one line.")),
     ("basis", re.compile(r""), lambda: _("Choose one of the legal grounds.")),
     ("kind", re.compile(r""), lambda: _("Choose what happened.")),
     ("occurred_at", re.compile(r"^in the future$"),

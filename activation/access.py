@@ -93,6 +93,11 @@ def may_complete(user: User, case: Case, assignee: str) -> bool:
     return assignee in (user.username, team_queue(case.team))
 
 
+def may_work_case(user: User, case: Case) -> bool:
+    """Tell whether a user may act on a case (book, pause, record, withdraw): the team's caseworkers and lead."""
+    return user.role in ("caseworker", "team_lead") and may_view_case(user, case)
+
+
 def may_reassign(user: User, case: Case) -> bool:
     """Tell whether a user may give a case to another caseworker: team leads, in their own team."""
     return user.role == "team_lead" and may_view_case(user, case)

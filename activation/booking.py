@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from activation import journey
+from activation.calendar import BusinessCalendar
 from activation.config import RuleBook
 from activation.errors import ConflictError, InputError, NotFoundError
 from activation.lifecycle import TodoStatus
@@ -30,6 +32,10 @@ def book_meeting(
     rules = rules.as_of(now)
     if not 15 <= minutes <= 240:
         raise InputError("a meeting lasts from 15 to 240 minutes", {"minutes": "from 15 to 240"})
+    place = place.strip()
+    # The invitation's form wants a place of 2+ characters (forms/schemas.py) on one line of the .ics.
+    if place and (not 2 <= len(place) <= 200 or any(c < " " for c in place)):
+        raise InputError("a place is 2-200 characters on one line", {"place": "2-200 characters on one line"})
     with store.transaction() as tx:
         todo = tx.todo(todo_id)
         if todo is None:
@@ -63,3 +69,55 @@ def book_meeting(
         letter = LetterRequest(letter_id, case.id, todo_id, "meeting_booked", municipality.language, context)
         tx.add_letters([letter], now)
     return Booked(todo_id, starts_at, letter_id, starts_at > todo.due_at)
+
+
+SLOT_STEP = timedelta(minutes=30)  # meetings start on the hour or the half hour
+SLOT_SEARCH_DAYS = 366
+
+
+def free_slots(
+    office: BusinessCalendar,
+    minutes: int,
+    now: datetime,
+    before: datetime | None,
+    taken: Sequence[tuple[datetime, datetime]] = (),
+    count: int = 10,
+    latest: bool = False,
+) -> list[datetime]:
+    """Return meeting times of this length inside opening hours, after now, starting by `before`, clear of taken.
+
+    The soonest first; with `latest`, the ones nearest before `before` (a follow-up is held near its
+    due date, not as soon as possible), still in time order.
+    """
+    length = timedelta(minutes=minutes)
+    found: list[datetime] = []
+    days = _days(office, now, before, latest)
+    for day in days:
+        window = office.opening_hours[day.weekday()]
+        opens = datetime.combine(day, window.opens, tzinfo=office.tz)
+        closes = datetime.combine(day, window.closes, tzinfo=office.tz)
+        starts = [opens + n * SLOT_STEP for n in range(int((closes - opens) / SLOT_STEP) + 1)]
+        fitting = [
+            t
+            for t in starts
+            if t > now
+            and t + length <= closes
+            and (before is None or t <= before)
+            and not any(t < end and begin < t + length for begin, end in taken)
+        ]
+        found += reversed(fitting) if latest else fitting
+        if len(found) >= count:
+            break
+    chosen = found[:count]
+    return sorted(chosen)
+
+
+def _days(office: BusinessCalendar, now: datetime, before: datetime | None, latest: bool) -> Iterator[date]:
+    first = office.local(now).date()
+    last = office.local(before).date() if before is not None else first + timedelta(days=SLOT_SEARCH_DAYS)
+    last = min(last, first + timedelta(days=SLOT_SEARCH_DAYS))
+    span = range((last - first).days + 1)
+    for n in reversed(span) if latest else span:
+        day = first + timedelta(days=n)
+        if office.is_open_day(day):
+            yield day

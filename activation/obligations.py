@@ -26,7 +26,20 @@ class CaseEvent:
     case_id: str
     kind: str
     occurred_at: datetime
-    step_id: int
+    step_id: int | None  # the outcome that recorded it; None for one recorded outside the stages
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A job conversation or an offer a caseworker records outside the journey's stages."""
+
+    id: str  # "<case>/<key>": the same submission twice is recorded once
+    case_id: str
+    kind: str
+    occurred_at: datetime
+    recorded_by: str
+    recorded_at: datetime
+    note: str | None = None
 
 
 @dataclass
@@ -117,7 +130,36 @@ def apply_step(
         state.open_periods, state.run_start = [], at
         state.changed_group = group_changed
         recorded = {rule.event for rule in municipality.cadences(case.group).values()}
+    renew_periods(municipality, config_version, case, state, changes, recorded, at, Origin.of(step))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What opens an obligation's next period: a stage's outcome, or an event recorded outside the stages."""
+
+    suffix: str  # makes the period's id unique: the step's number, or "e<n>" for a recorded event
+    start_event: str  # what the period says it counts from
+    at: datetime  # no reminder of the new period fires before this
+
+    @classmethod
+    def of(cls, step: Step) -> Origin:
+        """Return the origin of periods a step opens."""
+        return cls(str(step.seq), f"{step.from_stage}: {step.outcome}", step.occurred_at)
+
+
+def renew_periods(
+    municipality: Municipality,
+    config_version: str,
+    case: Case,
+    state: CaseObligations,
+    changes: ObligationChanges,
+    recorded: set[str],
+    at: datetime,
+    origin: Origin,
+) -> None:
+    """Close each open period whose event just happened (met if in time) and open the next one."""
     run_start = state.run_start
+    assert run_start is not None, "periods are renewed only while the obligations run"
     still_open = [p for p in state.open_periods if p.rule_key not in municipality.cadences(case.group)]
     for rule_key, rule in municipality.cadences(case.group).items():
         current = next((p for p in state.open_periods if p.rule_key == rule_key), None)
@@ -134,7 +176,7 @@ def apply_step(
             # The period closes like a to-do's deadline: in time by its due time or while paused.
             status = closing_status(current.due_at, current.paused_since, at)
             changes.closed.append((current.id, status.value, at))
-        record, alarms = _period(municipality, config_version, case, step, rule_key, base, due, why)
+        record, alarms = _period(municipality, config_version, case, origin, rule_key, base, due, why)
         changes.opened.append((record, alarms))
         still_open.append(OpenDeadline(record.id, case.id, None, rule_key, base, due, 1, None, case.assignee))
     state.open_periods = still_open
@@ -144,13 +186,13 @@ def _period(
     municipality: Municipality,
     config_version: str,
     case: Case,
-    step: Step,
+    origin: Origin,
     rule_key: str,
     base: datetime,
     due: datetime,
     why: str,
 ) -> tuple[DeadlineRecord, tuple[AlarmRecord, ...]]:
-    deadline_id = f"{case.id}.{rule_key}.{step.seq}"
+    deadline_id = f"{case.id}.{rule_key}.{origin.suffix}"
     record = DeadlineRecord(
         id=deadline_id,
         case_id=case.id,
@@ -158,11 +200,11 @@ def _period(
         rule_key=rule_key,
         config_version=config_version,
         calendar=municipality.calendar(municipality.rule(rule_key).calendar).name,
-        start_event=f"{step.from_stage}: {step.outcome}",
+        start_event=origin.start_event,
         started_at=base,
         due_at=due,
         explanation=why,
     )
-    planned = plan_alarms(municipality, rule_key, due, not_before=step.occurred_at)
+    planned = plan_alarms(municipality, rule_key, due, not_before=origin.at)
     alarms = alarm_records(deadline_id, deadline_id, case, case.assignee, planned, due)
     return record, alarms

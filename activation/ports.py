@@ -23,7 +23,7 @@ from activation.model import (
     SweepReport,
     TodoView,
 )
-from activation.obligations import CaseObligations, ObligationChanges
+from activation.obligations import CaseObligations, ObligationChanges, RecordedEvent
 from activation.reads import OpenDeadlineOfRule, RuleChangeRecord
 
 
@@ -200,6 +200,14 @@ class Obligations(Protocol):
 
     def save_obligations(self, changes: ObligationChanges, run_starts: dict[str, datetime | None]) -> None:
         """Write obligation events, close finished periods and open the next ones."""
+        ...
+
+    def add_recorded_event(self, event: RecordedEvent) -> int | None:
+        """Record an event outside the stages once per id; return its number, or None if the id was recorded."""
+        ...
+
+    def recorded_event(self, event_id: str) -> RecordedEvent | None:
+        """Return an event recorded outside the stages by its id."""
         ...
 
 

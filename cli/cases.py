@@ -1,4 +1,4 @@
-"""Work on one case: assign, book, health-info, coordinated-plan, pause, resume, case show; interventions."""
+"""Work on one case: assign, book, event, health-info, coordinated-plan, pause, resume, case show; interventions."""
 
 from __future__ import annotations
 
@@ -119,6 +119,53 @@ def book(
     )
     if result.after_deadline:
         err.print("[yellow]The meeting is after the to-do's deadline: it will count as missed.[/]")
+
+
+@app.command()
+def event(
+    case_id: CaseIdArg,
+    kind: Annotated[
+        str,
+        typer.Option(help="meeting (a job conversation or follow-up meeting; job_conversation also works) or offer."),
+    ],
+    at_: Annotated[str | None, typer.Option("--at", help="When it happened (ISO 8601; default: now).")] = None,
+    note: Annotated[str | None, typer.Option(help="A short note for colleagues (no health details).")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="An id of your choosing; the same key again records nothing new.")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Who records it (caseworker id).")] = "caseworker",
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a job conversation or an offer held outside the journey's stages; the obligations count it."""
+    from activation import case_events
+    from activation.adapters.accounts import Accounts, AuditEntry
+
+    moment = parse_time(now)
+    rt = runtime()
+    result = case_events.record_event(
+        rt.store, rt.rules, case_id, kind, parse_time(at_) if at_ else moment, moment, by, note, key
+    )
+    if not result.repeated:
+        with rt.store.transaction() as tx:
+            municipality = tx.cases([case_id])[case_id].municipality
+        detail = f"{result.event.kind} at {result.event.occurred_at.isoformat()}"
+        Accounts(rt.engine).audit([AuditEntry(by[:64], "system", "record_event", case_id, municipality, "cli", detail)],
+                                  moment)  # fmt: skip
+    if as_json:
+        emit_json(result)
+        return
+    e = result.event
+    if result.repeated:
+        console.print(
+            f"{e.kind.capitalize()} at {local_time(e.occurred_at)} was already recorded ({e.id}); nothing changed."
+        )
+        return
+    console.print(f"Recorded {e.kind} at {local_time(e.occurred_at)} on case {e.case_id} ({e.id}).")
+    for deadline_id, status in result.closed:
+        console.print(f"  {deadline_id}: {status}")
+    for deadline_id, _rule, due in result.opened:
+        console.print(f"  {deadline_id}: next due {local_time(due)}")
 
 
 @app.command("health-info")

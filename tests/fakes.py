@@ -25,7 +25,7 @@ from activation.model import (
     TodoView,
     recipient_for,
 )
-from activation.obligations import CaseEvent, CaseObligations, ObligationChanges
+from activation.obligations import CaseEvent, CaseObligations, ObligationChanges, RecordedEvent
 from activation.ports import Store, TodoFilter, Transaction
 from activation.reads import OpenDeadlineOfRule, RuleChangeRecord
 
@@ -43,6 +43,7 @@ class _State:
     letters: dict[str, dict[str, Any]] = field(default_factory=dict)
     pauses: dict[str, Pause] = field(default_factory=dict)
     events: list[CaseEvent] = field(default_factory=list)
+    recorded_events: dict[str, RecordedEvent] = field(default_factory=dict)
     history: list[DeadlineRevision] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)  # to-do id -> the role that works it
     caseworker_changes: list[tuple[str, str | None, datetime]] = field(default_factory=list)
@@ -278,6 +279,18 @@ class FakeTransaction:
                 self.s.alarms.setdefault(a.id, {"alarm": a, "state": "pending", "rule_key": d.rule_key})
         for case_id, since in run_starts.items():
             self.s.cases[case_id] = replace(self.s.cases[case_id], obligations_since=since)
+
+    def add_recorded_event(self, event: RecordedEvent) -> int | None:
+        if event.id in self.s.recorded_events:
+            return None
+        self.s.recorded_events[event.id] = event
+        self.s.events = sorted(
+            [*self.s.events, CaseEvent(event.case_id, event.kind, event.occurred_at, None)], key=lambda e: e.occurred_at
+        )
+        return len(self.s.recorded_events)
+
+    def recorded_event(self, event_id: str) -> RecordedEvent | None:
+        return self.s.recorded_events.get(event_id)
 
     def open_deadlines(self, case_ids: Sequence[str]) -> list[OpenDeadline]:
         return sorted(

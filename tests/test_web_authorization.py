@@ -19,6 +19,7 @@ from tests.web_support import Web, make_web
 NOW = at("2026-11-23 09:00")
 PUBLIC = "public"
 CASE_ROLES = {"caseworker", "team_lead", "manager"}
+ACTORS = {"caseworker", "team_lead"}
 
 ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/openapi.json"): PUBLIC,
@@ -36,6 +37,17 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/todos/{todo_id}/take"): {"caseworker"},
     ("POST", "/todos/{todo_id}/discard-draft"): {"caseworker", "team_lead"},
     ("POST", "/cases/{case_id}/reassign"): {"team_lead"},
+    # Acting on a case: the team's caseworkers and its lead; the manager reads only (web/case_actions.py).
+    ("GET", "/todos/{todo_id}/book"): ACTORS,
+    ("POST", "/todos/{todo_id}/book"): ACTORS,
+    ("GET", "/cases/{case_id}/pause"): ACTORS,
+    ("POST", "/cases/{case_id}/pause"): ACTORS,
+    ("POST", "/cases/{case_id}/resume"): ACTORS,
+    ("GET", "/cases/{case_id}/event"): ACTORS,
+    ("POST", "/cases/{case_id}/event"): ACTORS,
+    ("POST", "/cases/{case_id}/start"): ACTORS,
+    ("GET", "/cases/{case_id}/withdraw"): ACTORS,
+    ("POST", "/cases/{case_id}/withdraw"): ACTORS,
     ("GET", "/console"): {"manager"},
     ("GET", "/console/audit"): {"manager"},
     ("GET", "/console/versions"): {"manager"},
@@ -46,6 +58,12 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/todos"): CASE_ROLES | {"outsider"},
     ("POST", "/api/v1/todos/{todo_id}/complete"): {"caseworker", "team_lead"},
     ("GET", "/api/v1/cases/{case_id}"): CASE_ROLES,
+    ("POST", "/api/v1/todos/{todo_id}/book"): ACTORS,
+    ("POST", "/api/v1/cases/{case_id}/pauses"): ACTORS,
+    ("POST", "/api/v1/cases/{case_id}/resume"): ACTORS,
+    ("POST", "/api/v1/cases/{case_id}/events"): ACTORS,
+    ("POST", "/api/v1/cases/{case_id}/start"): ACTORS,
+    ("POST", "/api/v1/cases/{case_id}/withdraw"): ACTORS,
 }
 ROLES = ["anonymous", "caseworker", "team_lead", "manager", "operations", "outsider"]
 

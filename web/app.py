@@ -354,10 +354,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(SignInMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from web import api, console, operations, pages, profile, todo_page
+    from web import api, case_actions, console, operations, pages, profile, todo_page
 
     app.include_router(pages.router)
     app.include_router(todo_page.router)
+    app.include_router(case_actions.router)
     app.include_router(profile.router)
     app.include_router(console.router)
     app.include_router(operations.router)

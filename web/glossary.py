@@ -160,6 +160,12 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "denied": T_("action", "Denied"),
         "record_application": T_("action", "Record application"),
         "set_language": T_("action", "Set language"),
+        "book_meeting": T_("action", "Book meeting"),
+        "pause": T_("action", "Pause"),
+        "resume": T_("action", "Resume"),
+        "record_event": T_("action", "Record event"),
+        "start_beside": T_("action", "Start beside the journey"),
+        "withdraw": T_("action", "Withdraw case"),
     },
     "alarm": {
         "reminder": T_("alarm", "Reminder"),

@@ -18,6 +18,7 @@ from activation.errors import ForbiddenError, InputError
 from activation.model import Case, team_queue
 from activation.ports import TodoFilter
 from activation.reads import CaseDetail
+from web import case_actions
 from web.app import (
     SESSION_COOKIE,
     accounts,
@@ -237,6 +238,7 @@ def case_page(request: Request, case_id: str) -> Response:
         caseworkers=caseworkers,
         may_reassign=access.may_reassign(user, case),
         changes=sum(1 for c in detail.caseworker_changes if c.previous),
+        **case_actions.case_page_context(request, user, case, detail),
     )
 
 

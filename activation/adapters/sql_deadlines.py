@@ -25,7 +25,7 @@ from activation.adapters.sql_rows import (
     pause_of,
 )
 from activation.model import DeadlineRevision, FiredAlarm, OpenDeadline, Pause, SweepReport
-from activation.obligations import CaseEvent, CaseObligations, ObligationChanges
+from activation.obligations import CaseEvent, CaseObligations, ObligationChanges, RecordedEvent
 from activation.reads import OpenDeadlineOfRule, RuleChangeRecord
 
 _SAMPLE = 100  # fired alarms kept in a sweep report for display; the counts cover all
@@ -337,6 +337,33 @@ class ObligationsSql(SqlPart):
                 update(t.cases).where(t.cases.c.id == bindparam("b_id")).values(obligations_since=bindparam("b_since")),
                 [{"b_id": case_id, "b_since": since} for case_id, since in run_starts.items()],
             )
+
+    def add_recorded_event(self, event: RecordedEvent) -> int | None:
+        """Record an event outside the stages once per id; return its number, or None if the id was recorded."""
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING. A second
+        # submission racing the first waits for it on the unique id, then inserts nothing.
+        row = {
+            "case_id": event.case_id,
+            "kind": event.kind,
+            "occurred_at": event.occurred_at,
+            "step_id": None,
+            "event_id": event.id,
+            "note": event.note,
+            "recorded_by": event.recorded_by,
+            "recorded_at": event.recorded_at,
+        }
+        found = self.conn.execute(insert_new(t.case_events).values(row).returning(t.case_events.c.id)).first()
+        return None if found is None else int(found[0])
+
+    def recorded_event(self, event_id: str) -> RecordedEvent | None:
+        """Return an event recorded outside the stages by its id."""
+        e = t.case_events.c
+        r = self.conn.execute(
+            select(e.event_id, e.case_id, e.kind, e.occurred_at, e.recorded_by, e.recorded_at, e.note).where(
+                e.event_id == event_id
+            )
+        ).first()
+        return None if r is None else RecordedEvent(r[0], r[1], r[2], r[3], r[4] or "", r[5] or r[3], r[6])
 
 
 class PausesSql(SqlPart):

@@ -231,9 +231,15 @@ case_events = Table(
     Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
     Column("kind", String(16), nullable=False),  # meeting | offer
     Column("occurred_at", UTCDateTime(), nullable=False),
-    Column("step_id", Integer, ForeignKey("steps.id"), nullable=False),
+    Column("step_id", Integer, ForeignKey("steps.id")),  # NULL: recorded outside the stages (issue 12)
+    # An event recorded outside the stages: "<case>/<key>", so the same submission twice is one event.
+    Column("event_id", String(96)),
+    Column("note", Text),
+    Column("recorded_by", String(128)),
+    Column("recorded_at", UTCDateTime()),
     # A step records each kind of event once, however often it is applied.
     UniqueConstraint("step_id", "kind", name="uq_case_events_step_kind"),
+    UniqueConstraint("event_id", name="uq_case_events_event_id"),
 )
 Index("ix_case_events_case", case_events.c.case_id, case_events.c.kind, case_events.c.occurred_at)
 

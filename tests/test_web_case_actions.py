@@ -366,3 +366,10 @@ def test_the_action_pages_and_their_refusals_leave_no_english_phrase(
         if found := english_left(visible_text(page.text), language):
             left[url] = found
     assert left == {}
+
+
+def test_the_meeting_to_do_page_links_to_booking_for_its_holder(web: Web) -> None:
+    case_id = _case_for(web, "ref-book-link")
+    page = web.client("caseworker").get(f"/todos/{case_id}.0")
+    assert f'href="/todos/{case_id}.0/book"' in page.text
+    assert f'href="/todos/{case_id}.0/book"' not in web.client("manager").get(f"/todos/{case_id}.0").text

@@ -133,6 +133,7 @@ def _todo_page(
         why=facts.why,
         recorded=recorded,
         booking=facts.booking,
+        bookable=todo.kind in journey.meeting_kinds() and todo.status == "open",
         municipality=municipality,
         activity_rows=range(todo_forms.ACTIVITY_ROWS),
     )

@@ -394,3 +394,20 @@ def test_the_other_web_workers_read_the_flows_status_serve_shares_with_them() ->
     alone = WebService("127.0.0.1", _free_port(), {}, workers=2)
     assert alone._status is not None and read_status(alone._status) is None
     assert WebService("127.0.0.1", _free_port(), {}, workers=1)._status is None
+
+
+def test_the_web_service_answers_kept_alive_connections_without_nagles_delay() -> None:
+    from web.serve import WebService
+
+    service = WebService("127.0.0.1", _free_port(), {}, workers=1)
+    service.start(print)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{service.port}", timeout=10) as client:
+            assert client.get("/sign-in").status_code == 200
+            connections = list(service.server.server_state.connections)
+            assert connections, "the kept-alive connection is open"
+            for connection in connections:
+                accepted = connection.transport.get_extra_info("socket")
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        service.stop()

@@ -317,9 +317,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(SignInMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from web import api, console, operations, pages, profile
+    from web import api, console, inbox, operations, pages, profile, search, team
 
     app.include_router(pages.router)
+    app.include_router(inbox.router)
+    app.include_router(search.router)
+    app.include_router(team.router)
     app.include_router(profile.router)
     app.include_router(console.router)
     app.include_router(operations.router)

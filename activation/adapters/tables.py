@@ -127,8 +127,12 @@ todos = Table(
     Column("completed_by", String(128)),
     Column("side", Boolean, nullable=False, server_default=false()),  # beside the journey (a wrap-up)
 )
-Index("ix_todos_assignee_status_due", todos.c.assignee, todos.c.status, todos.c.due_at)
-Index("ix_todos_team_status_due", todos.c.team, todos.c.status, todos.c.due_at)  # the team's lists, soonest first
+# A holder's and a team's to-dos soonest due first; with the id, case and stage, counts and a page in
+# any of the inbox's orders are read from the index alone (issue 12).
+Index("ix_todos_assignee_status_due", todos.c.assignee, todos.c.status, todos.c.due_at, todos.c.id, todos.c.case_id,
+      todos.c.stage)  # fmt: skip
+Index("ix_todos_team_status_due", todos.c.team, todos.c.status, todos.c.due_at, todos.c.id, todos.c.case_id,
+      todos.c.stage)  # fmt: skip
 Index("ix_todos_case", todos.c.case_id)
 
 deadlines = Table(

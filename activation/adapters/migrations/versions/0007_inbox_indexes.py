@@ -23,7 +23,11 @@ def upgrade() -> None:
     op.create_index(
         'ix_cases_access', 'cases', ['id', 'municipality', 'team', 'status', 'caseworker', 'stage'], unique=False
     )
-    op.create_index('ix_todos_team_status_due', 'todos', ['team', 'status', 'due_at'], unique=False)
+    op.drop_index('ix_todos_assignee_status_due', table_name='todos')
+    for holder in ('assignee', 'team'):
+        op.create_index(
+            f'ix_todos_{holder}_status_due', 'todos', [holder, 'status', 'due_at', 'id', 'case_id', 'stage'], unique=False
+        )
     op.drop_index('ix_deadlines_case', table_name='deadlines')
     op.create_index(
         'ix_deadlines_case',
@@ -56,5 +60,7 @@ def downgrade() -> None:
     op.drop_index('ix_deadlines_case', table_name='deadlines')
     op.create_index('ix_deadlines_case', 'deadlines', ['case_id'], unique=False)
     op.drop_index('ix_todos_team_status_due', table_name='todos')
+    op.drop_index('ix_todos_assignee_status_due', table_name='todos')
+    op.create_index('ix_todos_assignee_status_due', 'todos', ['assignee', 'status', 'due_at'], unique=False)
     op.drop_index('ix_cases_access', table_name='cases')
     op.drop_index('ix_cases_holder', table_name='cases')

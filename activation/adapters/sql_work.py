@@ -18,7 +18,7 @@ from sqlalchemy.sql.selectable import Join
 
 from activation.adapters import tables as t
 from activation.model import team_queue
-from activation.reads import CaseLine, CaseloadLine, DueWindows, WorkCounts, WorkFilter, WorkLine
+from activation.reads import CaseLine, DueWindows, WorkCounts, WorkFilter, WorkLine
 
 X, C, D = t.todos, t.cases, t.deadlines
 
@@ -97,6 +97,15 @@ class WorkReadsSql:
     """The inbox's reads: to-dos and obligation periods a page at a time, counts, caseload and search."""
 
     conn: Connection
+    _serial = False
+
+    def _one_worker(self) -> None:
+        """Plan this read's queries without parallel workers (PostgreSQL), once per read."""
+        # A page's counts read a few tens of thousands of index rows: starting workers that each hash
+        # the team's cases again costs more than it saves, and takes cores from the other requests.
+        if not self._serial and self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        self._serial = True
 
     # -- to-dos ------------------------------------------------------------------------------------
 
@@ -153,6 +162,7 @@ class WorkReadsSql:
 
     def count_todos(self, query: WorkFilter, windows: DueWindows) -> WorkCounts:
         """Count the open to-dos matching the filter, and how many are overdue, due today, due this week."""
+        self._one_worker()
         # Counted from the to-dos' own index, then the few stopped clocks taken off: no per-to-do join.
         cases = _needs_cases(query)
         where = self._todo_where(query, cases)
@@ -254,6 +264,7 @@ class WorkReadsSql:
 
     def count_obligations(self, query: WorkFilter, windows: DueWindows) -> WorkCounts:
         """Count the open obligation periods matching the filter, and how many are overdue, due today, this week."""
+        self._one_worker()
         running = _running()
         q = (
             select(
@@ -274,41 +285,13 @@ class WorkReadsSql:
 
     # -- the team ----------------------------------------------------------------------------------
 
-    def caseload(
-        self, municipality: str, team: str, caseworkers: Sequence[str], now: datetime, team_unique: bool = False
-    ) -> list[CaseloadLine]:
-        """Return the open cases, open and overdue to-dos and overdue obligations of the team queue and each holder.
-
-        The holders are these caseworkers and anyone else holding an open case of the team.
-        """
-        lines: dict[str | None, list[int]] = {}
+    def case_holders(self, municipality: str, team: str, now: datetime) -> dict[str | None, tuple[int, int]]:
+        """Return who holds the team's open cases (None: the queue): how many each, and how many overdue obligations."""
+        self._one_worker()
         in_team = (C.c.municipality == municipality, C.c.team == team, C.c.status == "open")
         # From ix_cases_holder alone, in caseworker order.
-        for who, n in self.conn.execute(select(C.c.caseworker, func.count()).where(*in_team).group_by(C.c.caseworker)):
-            lines.setdefault(who, [0, 0, 0, 0])[0] = int(n)
-        queue = team_queue(team)
-        holders = sorted({*caseworkers, *(w for w in lines if w), queue})
-        # Each holder's to-dos from ix_todos_assignee_status_due alone; the stopped clocks taken off after.
-        # No team condition: it is not in that index, and each holder's name (the queue's too) says enough.
-        query = WorkFilter(municipality, holders=tuple(holders), team_unique=team_unique)
-        cases = _needs_cases(query)
-        where = self._todo_where(query, cases)
-        rows = _then(X, C, C.c.id == X.c.case_id) if cases else X
-        late = func.coalesce(func.sum(case((X.c.due_at < now, 1), else_=0)), 0)
-        todos = self.conn.execute(
-            select(X.c.assignee, func.count(), late).select_from(rows).where(*where).group_by(X.c.assignee)
-        )
-        for who, n, overdue in todos:
-            line = lines.setdefault(None if who == queue else who, [0, 0, 0, 0])
-            line[1], line[2] = int(n), int(overdue)
-        stopped = self.conn.execute(
-            select(X.c.assignee, func.count())
-            .select_from(self._stopped_todos(query, cases))
-            .where(*where, X.c.due_at < now)
-            .group_by(X.c.assignee)
-        )
-        for who, n in stopped:
-            lines[None if who == queue else who][2] -= int(n)
+        cases = self.conn.execute(select(C.c.caseworker, func.count()).where(*in_team).group_by(C.c.caseworker))
+        found = {who: (int(n), 0) for who, n in cases}
         # Overdue obligation periods from ix_deadlines_todo (todo_id NULL), each looked up in its case.
         obligations = self.conn.execute(
             select(C.c.caseworker, func.count())
@@ -317,8 +300,37 @@ class WorkReadsSql:
             .group_by(C.c.caseworker)
         )
         for who, n in obligations:
-            lines.setdefault(who, [0, 0, 0, 0])[3] = int(n)
-        return [CaseloadLine(who, *counts) for who, counts in lines.items()]
+            found[who] = (found.get(who, (0, 0))[0], int(n))
+        return found
+
+    def caseload(
+        self, municipality: str, team: str, caseworkers: Sequence[str], now: datetime, team_unique: bool = False
+    ) -> dict[str | None, tuple[int, int]]:
+        """Return the open and the overdue to-dos of the team queue (None) and of each of these caseworkers."""
+        self._one_worker()
+        queue = team_queue(team)
+        found = {who: [0, 0] for who in (None, *caseworkers)}
+        # Each holder's to-dos from ix_todos_assignee_status_due alone; the stopped clocks taken off after.
+        # No team condition: it is not in that index, and each holder's name (the queue's too) says enough.
+        query = WorkFilter(municipality, holders=(*caseworkers, queue), team_unique=team_unique)
+        cases = _needs_cases(query)
+        where = self._todo_where(query, cases)
+        rows = _then(X, C, C.c.id == X.c.case_id) if cases else X
+        late = func.coalesce(func.sum(case((X.c.due_at < now, 1), else_=0)), 0)
+        todos = self.conn.execute(
+            select(X.c.assignee, func.count(), late).select_from(rows).where(*where).group_by(X.c.assignee)
+        )
+        for who, n, overdue in todos:
+            found[None if who == queue else who] = [int(n), int(overdue)]
+        stopped = self.conn.execute(
+            select(X.c.assignee, func.count())
+            .select_from(self._stopped_todos(query, cases))
+            .where(*where, X.c.due_at < now)
+            .group_by(X.c.assignee)
+        )
+        for who, n in stopped:
+            found[None if who == queue else who][1] -= int(n)
+        return {who: (n, overdue) for who, (n, overdue) in found.items()}
 
     # -- search ------------------------------------------------------------------------------------
 

@@ -91,7 +91,8 @@ def _page(fetch: Callable[[WorkFilter], list[WorkLine]], query: WorkFilter, numb
     return Page(items, total, number, size)
 
 
-def _slice(items: list[T], number: int, size: int) -> Page[T]:
+def page_of(items: list[T], number: int, size: int) -> Page[T]:
+    """Return page `number` of a list held in memory (a page past the end: the last one)."""
     number = min(number, max(1, -(-len(items) // size)))
     return Page(items[(number - 1) * size : number * size], len(items), number, size)
 
@@ -232,7 +233,7 @@ def team_view(
     queue = _page(reads.work_todos, queue_q, choice.page("queue"), reads.count_todos(queue_q, windows).total)
     # The caseload a page of people at a time: the active caseworkers, then anyone no longer active
     # who still holds a case of the team (cases nobody works on).
-    people = _slice(list(dict.fromkeys([*caseworkers, *sorted(h for h in holders if h)])), choice.page("load"), size)
+    people = page_of(list(dict.fromkeys([*caseworkers, *sorted(h for h in holders if h)])), choice.page("load"), size)
     todo_load = reads.caseload(lead.municipality, lead.team, people.items, windows.now, unique)
 
     def line(who: str | None) -> CaseloadLine:

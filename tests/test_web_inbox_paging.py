@@ -93,7 +93,7 @@ def test_filters_narrow_every_list_and_paging_keeps_them(web: Web) -> None:
     assert link and "stage=first_meeting" in link.group(1) and "sort=case" in link.group(1)
     second = _section(client.get(link.group(1).replace("&amp;", "&")).text, "mine")
     assert "26–27 of 27" in second
-    shown = re.findall(r'<a href="/cases/(c-[a-z0-9]+)">', second)
+    shown = re.findall(r'<a href="/cases/(c-[a-z0-9]+)" class="case-id">', second)
     assert shown == sorted(c for c in rest)[25:]  # ordered by case, the last two on page 2
 
 

@@ -125,6 +125,8 @@ def test_the_api_assigns_several_to_dos_at_once_with_the_same_rule(web: Web) -> 
         (cases[0], None, 0, False), (cases[1], None, 0, False)
     }  # fmt: skip
     assert _caseworkers(web, cases) == dict.fromkeys(cases, "cw-02")
+    audit = [e for e in Accounts(web.rt.engine).audit_entries("karlskrona") if e["action"] == "reassign"]
+    assert sorted((e["case_id"], e["via"], e["username"]) for e in audit) == sorted((c, "api", "tl-01") for c in cases)
     again = client.post("/api/v1/todos/assign", json={**body, "caseworker": "cw-01"}, headers=lead).json()
     assert {(i["previous"], i["changes_in_window"]) for i in again["items"]} == {("cw-02", 1)}
     caseworker = {"Authorization": f"Bearer {web.token('caseworker')}"}

@@ -6,9 +6,12 @@ reads write nothing and are not part of a unit of work (activation/adapters/sql_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
+
+from activation.lifecycle import is_overdue
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,84 @@ class OpenDeadlineOfRule:
     fired_steps: frozenset[str]  # alarm steps already fired or skipped, e.g. {"r1", "e1"}
 
 
+# -- the inbox, the team view and search (issue 12) --------------------------------------------
+
+SORTS = ("due", "case", "stage")  # every list: by this, then soonest due first
+
+
+@dataclass(frozen=True)
+class WorkFilter:
+    """Which open work a list shows (whose, which stage, kind and target group, due when) and which page of it."""
+
+    municipality: str
+    team: str | None = None
+    holders: tuple[str, ...] | None = None  # to-dos these hold (a caseworker, queue:<team>); None: anyone's
+    stage: str | None = None
+    kind: str | None = None  # a to-do's kind, or an obligation's cadence (offer, follow_up_meetings, ...)
+    group: str | None = None  # the case's target group
+    due_from: datetime | None = None  # due at or after this; a window leaves out stopped clocks
+    due_before: datetime | None = None  # due before this
+    sort: str = "due"
+    offset: int = 0
+    limit: int = 25
+    # No other municipality has a team of this code: the to-dos' team and queue names alone say whose
+    # they are, so counting them needs no look at each to-do's case (activation/worklists.py decides).
+    team_unique: bool = False
+
+
+@dataclass(frozen=True)
+class DueWindows:
+    """The moments the inbox counts from: now, the end of today and the end of this week, local time."""
+
+    now: datetime
+    day_end: datetime
+    week_end: datetime
+
+
+@dataclass(frozen=True)
+class WorkLine:
+    """An open to-do or obligation period in a list, with the citizen's reference of its case."""
+
+    id: str  # the to-do's id, or the obligation period's deadline id
+    case_id: str
+    citizen_ref: str
+    municipality: str
+    team: str
+    todo_id: str | None  # None: an obligation period (a meeting or offer the target group is owed)
+    kind: str  # the to-do's kind; an obligation's rule key '<group>.<cadence>'
+    title: str
+    stage: str  # the to-do's stage; for an obligation the case's
+    holder: str  # the to-do's assignee; for an obligation the case's caseworker, else the team queue
+    group: str
+    due_at: datetime
+    paused_since: datetime | None
+
+    def overdue(self, now: datetime) -> bool:
+        """Tell whether it is past due with its clock running."""
+        return is_overdue("open", self.due_at, self.paused_since, now)
+
+
+@dataclass(frozen=True)
+class WorkCounts:
+    """How many open items a filter matches; of them overdue, due later today and due later this week."""
+
+    total: int
+    overdue: int
+    today: int
+    week: int
+
+
+@dataclass(frozen=True)
+class CaseloadLine:
+    """One holder's load in a team (caseworker None: the team queue)."""
+
+    caseworker: str | None
+    open_cases: int
+    open_todos: int
+    overdue_todos: int
+    overdue_obligations: int
+
+
 class Reads(Protocol):
     """The reads pages, reports and the CLI need; they write nothing."""
 
@@ -260,4 +341,36 @@ class Reads(Protocol):
 
     def occupancy(self, municipality: str, on: date) -> dict[str, int]:
         """Return how many placements of each intervention are running on a day."""
+        ...
+
+    def work_todos(self, query: WorkFilter) -> list[WorkLine]:
+        """Return one page of open to-dos matching the filter, in its order."""
+        ...
+
+    def count_todos(self, query: WorkFilter, windows: DueWindows) -> WorkCounts:
+        """Count the open to-dos matching the filter, and how many are overdue, due today, due this week."""
+        ...
+
+    def work_obligations(self, query: WorkFilter) -> list[WorkLine]:
+        """Return one page of open obligation periods of open cases matching the filter, in its order."""
+        ...
+
+    def count_obligations(self, query: WorkFilter, windows: DueWindows) -> WorkCounts:
+        """Count the open obligation periods matching the filter, and how many are overdue, due today, this week."""
+        ...
+
+    def case_holders(self, municipality: str, team: str, now: datetime) -> dict[str | None, tuple[int, int]]:
+        """Return who holds the team's open cases (None: the queue): how many each, and how many overdue obligations."""
+        ...
+
+    def caseload(
+        self, municipality: str, team: str, caseworkers: Sequence[str], now: datetime, team_unique: bool = False
+    ) -> dict[str | None, tuple[int, int]]:
+        """Return the open and the overdue to-dos of the team queue (None) and of each of these caseworkers."""
+        ...
+
+    def find_cases(
+        self, municipality: str | None, case_ids: Sequence[str], citizen_ref: str | None, limit: int = 10
+    ) -> list[CaseLine]:
+        """Return the cases with one of these ids, or (in the municipality) with this citizen reference."""
         ...

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from activation import access, journey
+from activation.assigning import Assigned, assign_caseworker, assign_in
 from activation.booking import Booked, book_meeting
 from activation.calendar import CalendarError
 from activation.config import ConfigError, RuleBook
@@ -323,7 +324,7 @@ def complete_and_move_on(
         if done.repeated:
             return done
         if take_from_queue and done.assignee == team_queue(done.team):
-            _assign(tx, rules, done.case_id, by, now, by)
+            assign_in(tx, rules, done.case_id, by, now, by)
         _advance(tx, rules, now, None, DEFAULT_BATCH, [done.case_id])
     return done
 
@@ -377,11 +378,13 @@ def sweep(
 __all__ = [
     "DEFAULT_BATCH",
     "Advanced",
+    "Assigned",
     "Booked",
     "InputError",
     "Opened",
     "Recorded",
     "advance_cases",
+    "assign_caseworker",
     "book_meeting",
     "complete_and_move_on",
     "complete_for",
@@ -391,50 +394,6 @@ __all__ = [
     "record_application",
     "sweep",
 ]
-
-
-@dataclass(frozen=True)
-class Assigned:
-    """The result of making a caseworker responsible for a case."""
-
-    case_id: str
-    caseworker: str
-    previous: str | None
-    todos_moved: int
-    changes_in_window: int
-    alerted: bool
-
-
-def assign_caseworker(
-    store: UnitOfWork[Cases], rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str
-) -> Assigned:
-    """Make a caseworker responsible for a case; too many changes alert the team lead."""
-    with store.transaction() as tx:
-        return _assign(tx, rules, case_id, caseworker, now, by)
-
-
-def _assign(tx: Cases, rules: RuleBook, case_id: str, caseworker: str, now: datetime, by: str) -> Assigned:
-    rules = rules.as_of(now)
-    caseworker = caseworker.strip()
-    if not caseworker:
-        raise InputError("the caseworker id is empty", {"caseworker": "empty"})
-    case = tx.cases([case_id]).get(case_id)
-    if case is None:
-        raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
-    if case.caseworker == caseworker:
-        return Assigned(case_id, caseworker, caseworker, 0, 0, False)
-    moved = tx.assign_caseworker(case, caseworker, now, by)
-    rule = rules.municipality(case.municipality).continuity
-    if rule is None or case.caseworker is None:
-        return Assigned(case_id, caseworker, case.caseworker, moved, 0, False)
-    calendar = rules.municipality(case.municipality).calendar()
-    # Continuity (Rosholm 2018: a change lowers the job probability by 22 %): count the changes
-    # within the window, this one included.
-    recent = [c for c in tx.caseworker_changes(case_id) if calendar.add(c, rule.within) > now]
-    alerted = len(recent) > rule.max_changes
-    if alerted:
-        tx.add_alert(f"{case_id}:continuity:{len(recent)}", case, rule.notify, "continuity", now)
-    return Assigned(case_id, caseworker, case.caseworker, moved, len(recent), alerted)
 
 
 def start_beside(store: Store, rules: RuleBook, case_id: str, what: str, now: datetime) -> TodoView:

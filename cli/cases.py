@@ -76,12 +76,15 @@ def assign(
     as_json: JsonOpt = False,
 ) -> None:
     """Make a caseworker responsible for a case; their to-dos follow, frequent changes alert the team lead."""
-    from activation import services
+    from activation import assigning
+    from activation.adapters.accounts import Accounts
 
     at = parse_time(now)
     rt = runtime()
     caseworker = caseworker_for_case(rt, case_id, caseworker)
-    result = services.assign_caseworker(rt.store, rt.rules, case_id, caseworker, at, by)
+    # The same use case as the team view's bulk assign and POST /api/v1/todos/assign (continuity rule).
+    staff = Accounts(rt.engine).user(caseworker)
+    [result] = assigning.assign_cases(rt.store, rt.rules, [case_id], staff, caseworker, at, by)
     if as_json:
         emit_json(result)
         return

@@ -31,6 +31,9 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/profile"): {"caseworker", "team_lead", "manager", "operations", "outsider"},
     ("POST", "/profile"): {"caseworker", "team_lead", "manager", "operations", "outsider"},
     ("GET", "/inbox"): {"caseworker", "team_lead", "outsider"},
+    ("GET", "/search"): CASE_ROLES | {"outsider"},  # finding nothing outside access: tests/test_web_search.py
+    ("GET", "/team"): {"team_lead"},
+    ("POST", "/team/assign"): {"team_lead"},
     ("GET", "/cases/{case_id}"): CASE_ROLES,
     ("GET", "/todos/{todo_id}"): CASE_ROLES,
     ("POST", "/todos/{todo_id}"): {"caseworker", "team_lead"},  # the manager may only read this one
@@ -57,6 +60,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/applications"): CASE_ROLES,
     ("GET", "/api/v1/todos"): CASE_ROLES | {"outsider"},
     ("POST", "/api/v1/todos/{todo_id}/complete"): {"caseworker", "team_lead"},
+    ("POST", "/api/v1/todos/assign"): {"team_lead"},
     ("GET", "/api/v1/cases/{case_id}"): CASE_ROLES,
     ("POST", "/api/v1/todos/{todo_id}/book"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/pauses"): ACTORS,

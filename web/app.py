@@ -354,9 +354,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(SignInMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from web import api, case_actions, console, operations, pages, profile, todo_page
+    from web import api, case_actions, console, inbox, operations, pages, profile, search, team, todo_page
 
     app.include_router(pages.router)
+    app.include_router(inbox.router)
+    app.include_router(search.router)
+    app.include_router(team.router)
     app.include_router(todo_page.router)
     app.include_router(case_actions.router)
     app.include_router(profile.router)

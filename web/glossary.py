@@ -208,6 +208,9 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# The inbox, search and the team view (issue 12): every search is an audit line of its own.
+TERMS["action"]["search"] = T_("action", "Search")
+
 
 def term(kind: str, key: str | None) -> str:
     """Return the word for a key of a kind (stage, outcome, ...) in the request's language."""

@@ -1,8 +1,7 @@
-"""Caseworker pages: sign-in, the inbox, a case, reassigning cases (the to-do page: web/todo_page.py)."""
+"""Caseworker pages: sign-in, a case, reassigning cases (the inbox: web/inbox.py; a to-do: web/todo_page.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -13,10 +12,8 @@ from starlette.exceptions import HTTPException
 from activation import access, services
 from activation.access import User
 from activation.adapters.accounts import AuditEntry
-from activation.adapters.db import reading
 from activation.errors import ForbiddenError, InputError
-from activation.model import Case, team_queue
-from activation.ports import TodoFilter
+from activation.model import Case
 from activation.reads import CaseDetail
 from web import case_actions
 from web.app import (
@@ -30,7 +27,6 @@ from web.app import (
     runtime,
     secure_cookies,
 )
-from web.format import DEFAULT_TZ
 from web.i18n import _
 from web.throttle import AddressThrottle
 
@@ -136,44 +132,6 @@ def _case(request: Request, user: User, case_id: str) -> Case:
     # Not found and not allowed look the same: a caseworker learns nothing about other teams' cases.
     with runtime(request).store.transaction() as tx:
         return access.visible_case(tx, user, case_id)
-
-
-def _local_day_end(now: datetime) -> datetime:
-    local = now.astimezone(DEFAULT_TZ)
-    return datetime.combine(local.date() + timedelta(days=1), time(0, 0), tzinfo=DEFAULT_TZ)
-
-
-@router.get("/inbox", response_class=HTMLResponse)
-def inbox(request: Request) -> Response:
-    """Show my to-dos by due time, what is due today or overdue, and the team queue."""
-    user = require(request, "caseworker", "team_lead")
-    now = clock(request).now()
-    store = runtime(request).store
-    with store.transaction() as tx:
-        mine = tx.list_todos(TodoFilter(assignees=user.inbox_owners, municipality=user.municipality, limit=500))
-        queue = tx.list_todos(
-            TodoFilter(assignee=team_queue(user.team or ""), municipality=user.municipality, limit=500)
-        )
-        team_overdue = (
-            tx.list_todos(TodoFilter(team=user.team, municipality=user.municipality, overdue_at=now, limit=500))
-            if user.role == "team_lead"
-            else []
-        )
-    with reading(runtime(request).engine) as conn:
-        from web.queries import notifications_for
-
-        alerts = notifications_for(conn, user.inbox_owners, limit=30)
-    day_end = _local_day_end(now)
-    return page(
-        request,
-        "inbox.html.j2",
-        mine=mine,
-        queue=queue,
-        team_overdue=team_overdue,
-        overdue=[x for x in mine if x.overdue(now)],
-        due_today=[x for x in mine if not x.overdue(now) and x.due_at < day_end],
-        alerts=alerts,
-    )
 
 
 def _audit_view(request: Request, user: User, case: Case) -> None:

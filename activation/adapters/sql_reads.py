@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from activation.adapters import tables as t
+from activation.adapters.sql_work import WorkReadsSql
 from activation.reads import (
     AlarmLine,
     CaseDeadline,
@@ -25,7 +26,7 @@ from activation.reads import (
 )
 
 
-class SqlReads:
+class SqlReads(WorkReadsSql):
     """The Reads port on a connection; it writes nothing."""
 
     def __init__(self, conn: Connection):

@@ -69,6 +69,19 @@ cases = Table(
     # One case per citizen per municipality: recording the same application twice is harmless.
     UniqueConstraint("municipality", "citizen_ref", name="uq_cases_citizen"),
 )
+# A caseworker's cases, the team queue's (caseworker NULL) and the caseload per caseworker, and who
+# holds a case looked up from its deadlines, each from an index alone (issue 12: the inbox and the
+# team view at 50,000 open cases).
+Index("ix_cases_holder", cases.c.municipality, cases.c.caseworker, cases.c.status, cases.c.team, cases.c.id)
+Index(
+    "ix_cases_access",
+    cases.c.id,
+    cases.c.municipality,
+    cases.c.team,
+    cases.c.status,
+    cases.c.caseworker,
+    cases.c.stage,
+)
 
 steps = Table(
     "steps",
@@ -114,7 +127,12 @@ todos = Table(
     Column("completed_by", String(128)),
     Column("side", Boolean, nullable=False, server_default=false()),  # beside the journey (a wrap-up)
 )
-Index("ix_todos_assignee_status_due", todos.c.assignee, todos.c.status, todos.c.due_at)
+# A holder's and a team's to-dos soonest due first; with the id, case and stage, counts and a page in
+# any of the inbox's orders are read from the index alone (issue 12).
+Index("ix_todos_assignee_status_due", todos.c.assignee, todos.c.status, todos.c.due_at, todos.c.id, todos.c.case_id,
+      todos.c.stage)  # fmt: skip
+Index("ix_todos_team_status_due", todos.c.team, todos.c.status, todos.c.due_at, todos.c.id, todos.c.case_id,
+      todos.c.stage)  # fmt: skip
 Index("ix_todos_case", todos.c.case_id)
 
 deadlines = Table(
@@ -137,10 +155,37 @@ deadlines = Table(
     Column("revision", Integer, nullable=False, server_default="1"),
     Column("paused_since", UTCDateTime()),
 )
-Index("ix_deadlines_case", deadlines.c.case_id)
+# A case's open deadlines and obligation periods, from the index alone (issue 12).
+Index(
+    "ix_deadlines_case",
+    deadlines.c.case_id,
+    deadlines.c.status,
+    deadlines.c.todo_id,
+    deadlines.c.due_at,
+    deadlines.c.paused_since,
+    deadlines.c.id,
+)
 # To-dos are read with their deadline (deadlines.todo_id): without this a lookup scans every deadline.
-Index("ix_deadlines_todo", deadlines.c.todo_id)
+# The columns after todo_id serve the open obligation periods (todo_id NULL) soonest due first, with
+# what the team view's join needs, from the index alone (issue 12).
+Index(
+    "ix_deadlines_todo",
+    deadlines.c.todo_id,
+    deadlines.c.status,
+    deadlines.c.due_at,
+    deadlines.c.paused_since,
+    deadlines.c.case_id,
+    deadlines.c.id,
+)
 Index("ix_deadlines_status_due", deadlines.c.status, deadlines.c.due_at)
+# The few clocks a pause has stopped: counts subtract them instead of joining every to-do's deadline.
+Index(
+    "ix_deadlines_paused",
+    deadlines.c.status,
+    deadlines.c.todo_id,
+    sqlite_where=deadlines.c.paused_since.is_not(None),
+    postgresql_where=deadlines.c.paused_since.is_not(None),
+)
 
 alarms = Table(
     "alarms",

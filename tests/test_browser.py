@@ -177,9 +177,6 @@ def test_a_caseworker_signs_in_holds_the_first_meeting_and_sees_the_assessment_t
     assert page.locator("h1").inner_text() == "Inbox"
     row = page.locator(f"tr:has(a[href='/cases/{site.case_id}'])").first
     assert "Hold the first meeting" in row.inner_text()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "inbox.png"), full_page=False)
-
     row.locator("a", has_text="Hold the first meeting").click()
     page.wait_for_url(f"{site.base}/todos/{site.case_id}.0")
     page.check("input[name=outcome][value=held]")

@@ -141,10 +141,10 @@ def test_a_caseworkers_day_in_the_browser(browser: Any, day: Day) -> None:  # no
     page.wait_for_url(re.compile(rf".*/cases/{day.new_case}\?done="))
     assert assessment.rsplit("/", 1)[1] not in page.locator("ul.open-todos").inner_text()
 
-    # Pause the clocks for sickness from today, then resume them.
+    # Pause the clocks for sickness since yesterday, then resume them today.
     page.click(f"a[href='/cases/{day.new_case}/pause']")
     page.select_option("#f-basis", "sickness")
-    page.fill("#f-starts_at", "2027-01-08T10:00")
+    page.fill("#f-starts_at", "2027-01-07T09:00")  # sick since yesterday morning
     page.click("button:has-text('Pause')")
     page.wait_for_url(re.compile(r".*\?paused"))
     assert "paused since" in page.locator("main").inner_text()
@@ -157,7 +157,7 @@ def test_a_caseworkers_day_in_the_browser(browser: Any, day: Day) -> None:  # no
     # The owed case: a job conversation held on Wednesday closes the overdue follow-up meeting.
     page.goto(f"{day.base}/cases/{day.owed_case}/event")
     _accessible(page)
-    page.check("input[name=kind][value=job_conversation]")
+    page.get_by_label("A job conversation or follow-up meeting with the citizen").check()
     page.fill("#f-occurred_at", "2027-01-06T13:00")
     page.click("button:has-text('Record')")
     page.wait_for_url(re.compile(rf".*/cases/{day.owed_case}\?recorded="))
@@ -177,9 +177,15 @@ def test_a_team_lead_assigns_three_queue_items_at_once(browser: Any, day: Day) -
     page.wait_for_url(re.compile(r".*/team.*"))
     queue = page.locator("#queue").locator("xpath=following-sibling::*").first.inner_text()
     assert not any(todo_id.split(".")[0] in queue for todo_id in day.queue)
-    page.goto(f"{day.base}/inbox")
+    page.screenshot(path=str(SCREENSHOTS / "team.png"), full_page=False)
     page.close()
     omar = _sign_in(browser, day, "cw-02")
     mine = omar.locator("main").inner_text()
     assert all(f"synthetic-day-q{n}" in mine for n in range(3))
     omar.close()
+
+
+def test_the_days_screenshots_are_real_pngs(browser: Any, day: Day) -> None:  # noqa: F811
+    for name in ("inbox.png", "case.png", "team.png"):
+        data = (SCREENSHOTS / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name

@@ -168,7 +168,8 @@ def test_a_caseworkers_day_in_the_browser(browser: Any, day: Day) -> None:  # no
 
 def test_a_team_lead_assigns_three_queue_items_at_once(browser: Any, day: Day) -> None:  # noqa: F811
     page = _sign_in(browser, day, "tl-01")
-    page.goto(f"{day.base}/team")
+    page.click("nav a[href='/team']")
+    page.wait_for_url(f"{day.base}/team")
     _accessible(page)
     for todo_id in day.queue:
         page.check(f"[id='pick-{todo_id}']")

@@ -48,12 +48,14 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+from sqlalchemy import and_, func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the repository root is not
     sys.path.insert(0, str(ROOT))
 
 from activation import config  # noqa: E402
+from activation.adapters import tables as t  # noqa: E402
 from activation.adapters.db import database_url, make_engine, migrate  # noqa: E402
 from bench.common import (  # noqa: E402
     BenchError,
@@ -161,8 +163,8 @@ class Measured:
 # -- the database -------------------------------------------------------------------------------
 
 
-def open_database(pg_url: str | None, scratch: Path) -> tuple[Database, str]:
-    """A fresh, migrated database (SQLite file, or a new PostgreSQL database); return it and its URL."""
+def open_database(pg_url: str | None, scratch: Path, keep: bool) -> tuple[Database, str]:
+    """Make a fresh, migrated database (a SQLite file, or a new PostgreSQL database); return it and its URL."""
     if pg_url is None:
         url = f"sqlite:///{scratch / 'web_scale.db'}"
         engine = make_engine(url)
@@ -176,15 +178,11 @@ def open_database(pg_url: str | None, scratch: Path) -> tuple[Database, str]:
         drop_database(pg_url, name)
 
     migrate(engine)
-    return Database(engine, f"database {name} (dropped afterwards)", close), url
+    return Database(engine, f"database {name}" + (" (kept)" if keep else " (dropped afterwards)"), close), url
 
 
 def richest_case(db: Database, caseworker: str) -> dict[str, str]:
-    """The caseworker's open case with the longest history that has an open journey to-do."""
-    from sqlalchemy import and_, func, select
-
-    from activation.adapters import tables as t
-
+    """Return the caseworker's open case with the longest history that has an open journey to-do."""
     c, s, x = t.cases, t.steps, t.todos
     with db.engine.connect() as conn:
         row = conn.execute(
@@ -203,10 +201,7 @@ def richest_case(db: Database, caseworker: str) -> dict[str, str]:
 
 
 def open_cases_of(db: Database, caseworker: str | None) -> int:
-    from sqlalchemy import func, select
-
-    from activation.adapters import tables as t
-
+    """Count the open cases (of one caseworker, if given)."""
     query = select(func.count()).select_from(t.cases).where(t.cases.c.status == "open")
     if caseworker:
         query = query.where(t.cases.c.caseworker == caseworker)
@@ -215,7 +210,7 @@ def open_cases_of(db: Database, caseworker: str | None) -> int:
 
 
 def people(db: Database, seeded: Seeded) -> dict[str, Person]:
-    """The caseworker (the template's first), the team lead and the manager, each with a case to open."""
+    """Return the caseworker (the template's first), the team lead and the manager, each with a case to open."""
     caseworker = seeded.caseworker
     # The team lead and the manager open a case of another caseworker, in the last clone.
     other = caseworker_name(clone_tag(seeded.clones), 2 if seeded.per_template.caseworkers > 1 else 1)
@@ -242,7 +237,7 @@ def sign_in(base: str, person: Person) -> dict[str, httpx.Client]:
 
 
 def linked_views(page_html: str, path: str) -> list[str]:
-    """The other views of a page it links to (same path, other query): one per set of parameters."""
+    """Return the other views of a page it links to (same path, other query), one per set of parameters."""
     found: dict[frozenset[str], str] = {}
     for href in re.findall(r'href="([^"#]+)"', page_html):
         link = html.unescape(href)
@@ -387,7 +382,7 @@ def _replay(engine: Any, statement: str, parameters: Any, repeat: int) -> float:
 def run_one(pg_url: str | None, args: argparse.Namespace) -> dict[str, Any]:
     """Seed a fresh database, serve it, measure the pages; return the figures."""
     scratch = Path(tempfile.mkdtemp(prefix="bench-web-scale-"))
-    db, url = open_database(pg_url, scratch)
+    db, url = open_database(pg_url, scratch, args.keep)
     server = None
     try:
         version = db_version(db)

@@ -91,7 +91,7 @@ def clone_tag(k: int) -> str:
 
 @dataclass
 class Template:
-    """What the use cases wrote: cases opened and still open, and what happened on the way."""
+    """Record what the use cases wrote: cases opened and still open, and what happened on the way."""
 
     cases: int = 0
     open_cases: int = 0
@@ -105,7 +105,7 @@ class Template:
 
 
 class TemplateTeam:
-    """Synthetic caseworkers of one team who work their cases with the real use cases up to now."""
+    """Work one team's cases with the real use cases up to now, as its synthetic caseworkers would."""
 
     def __init__(self, engine: Engine, rules: RuleBook, now: datetime, caseworkers: int, seed: int):
         self.store = SqlStore(engine)
@@ -156,7 +156,7 @@ class TemplateTeam:
             return tx.list_todos(TodoFilter(case_id=case_id, limit=50))
 
     def _interrupt(self, todo: TodoView) -> bool:
-        """Now and then a new to-do meets real life: a new caseworker, an illness, health information."""
+        """Now and then let real life meet a new to-do: a new caseworker, an illness, health information."""
         rng, case_id = self.rng, todo.case_id
         start = self.office.next_opening(todo.created_at + timedelta(hours=rng.uniform(4, 72)))
         if start > self.now:
@@ -278,7 +278,7 @@ def build_template(
 
 
 def _surrogate_ids(metadata: MetaData) -> set[Column[Any]]:
-    """Integer primary keys the database numbers itself (steps.id, ...)."""
+    """Return the integer primary keys the database numbers itself (steps.id, ...)."""
     found: set[Column[Any]] = set()
     for table in metadata.sorted_tables:
         pk = list(table.primary_key.columns)
@@ -293,17 +293,18 @@ def _shifted(column: Column[Any], surrogates: set[Column[Any]]) -> bool:
 
 
 def _is_text(column: Column[Any]) -> bool:
-    return isinstance(column.type, String | Text) or isinstance(getattr(column.type, "impl", None), String)
+    """Tell whether a column holds text (String, Text, or a type decorating them)."""
+    return isinstance(column.type, String) or isinstance(getattr(column.type, "impl", None), String)
 
 
 def _tagged(table: Table, tag: str = TAG) -> ColumnElement[bool]:
-    """Rows of the template (or of one clone): its tag in any text column."""
+    """Select the rows of the template (or of one clone): its tag in any text column."""
     texts = [c for c in table.columns if _is_text(c)]
     return or_(*(c.like(f"%{tag}%") for c in texts)) if texts else false()
 
 
-def clone_statements(db: Database, offset: int) -> list[tuple[Table, Any]]:
-    """One INSERT ... SELECT per table that copies the template's rows once per row of bench_clones."""
+def clone_statements(db: Database, offset: int) -> list[Any]:
+    """Return one INSERT ... SELECT per table that copies the template's rows once per row of bench_clones."""
     clones = Table("bench_clones", MetaData(), Column("k", Integer), Column("tag", String(8)))
     surrogates = _surrogate_ids(t.metadata)
     statements = []
@@ -320,7 +321,7 @@ def clone_statements(db: Database, offset: int) -> list[tuple[Table, Any]]:
             else:
                 exprs.append(c)
         query = select(*exprs).select_from(table.join(clones, true())).where(_tagged(table))
-        statements.append((table, insert(table).from_select([c.name for c in table.columns], query)))
+        statements.append(insert(table).from_select([c.name for c in table.columns], query))
     return statements
 
 
@@ -356,7 +357,7 @@ def clone(db: Database, copies: int) -> dict[str, int]:
             text("INSERT INTO bench_clones (k, tag) VALUES (:k, :tag)"),
             [{"k": k, "tag": clone_tag(k)} for k in range(1, copies + 1)],
         )
-        for _table, statement in clone_statements(db, offset):
+        for statement in clone_statements(db, offset):
             conn.execute(statement)
         conn.exec_driver_sql("DROP TABLE bench_clones")
         if db.postgres:
@@ -368,9 +369,8 @@ def clone(db: Database, copies: int) -> dict[str, int]:
                     f"(SELECT COALESCE(MAX({c.name}), 1) FROM {c.table.name}))"
                 )
     after = _counts(db)
-    wrong = {
-        n: (after[n], before[n] + copies * template[n]) for n in after if after[n] != before[n] + copies * template[n]
-    }
+    expected = {name: before[name] + copies * template[name] for name in before}
+    wrong = {name: (after[name], expected[name]) for name in after if after[name] != expected[name]}
     if wrong:
         raise BenchError(f"cloning wrote other row counts than expected (found, expected): {wrong}")
     return after
@@ -381,7 +381,7 @@ def clone(db: Database, copies: int) -> dict[str, int]:
 
 @dataclass
 class Figures:
-    """Counts that must scale exactly with the clones."""
+    """Hold the counts that must scale exactly with the clones."""
 
     open_cases: int
     open_todos: int
@@ -392,6 +392,7 @@ class Figures:
     caseworkers: int
 
     def times(self, n: int) -> Figures:
+        """Return the counts n times over."""
         return Figures(*(v * n for v in vars(self).values()))
 
 
@@ -419,7 +420,7 @@ def figures(db: Database, now: datetime, tag: str | None = None) -> Figures:
 
 @dataclass
 class Seeded:
-    """What the seeding made and how long each part took."""
+    """Hold what the seeding made and how long each part took."""
 
     requested: int
     clones: int

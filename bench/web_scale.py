@@ -193,7 +193,9 @@ def richest_case(db: Database, caseworker: str) -> dict[str, str]:
             .group_by(c.c.id, c.c.citizen_ref)
             .order_by(func.count(s.c.id).desc(), c.c.id)
             .limit(1)
-        ).one()
+        ).first()
+        if row is None:
+            raise BenchError(f"{caseworker} holds no open case with an open to-do: seed more cases")
         todo = conn.execute(
             select(x.c.id).where(x.c.case_id == row.id, x.c.status == "open", ~x.c.side).order_by(x.c.due_at).limit(1)
         ).scalar_one()
@@ -265,10 +267,10 @@ def first_try(client: httpx.Client, page: Page, person: Person) -> tuple[Measure
     return result, answer.text
 
 
-def timed(client: httpx.Client, path: str) -> tuple[float, int]:
+def timed(client: httpx.Client, path: str) -> tuple[float, httpx.Response]:
     start = time.perf_counter()
     answer = client.get(path)
-    return time.perf_counter() - start, answer.status_code
+    return time.perf_counter() - start, answer
 
 
 def measure_pages(
@@ -297,10 +299,11 @@ def measure_pages(
             for result, kind, client in rounds:
                 if result.sample and len(result.times[kind]) >= result.sample:
                     continue
-                seconds, status = timed(client, result.path)
-                if status != 200:
-                    result.state, result.note = "failed", f"HTTP {status} while measuring"
+                seconds, answer = timed(client, result.path)
+                if answer.status_code != 200:
+                    result.state, result.note = "failed", f"HTTP {answer.status_code} while measuring"
                 result.times[kind].append(seconds)
+                result.html_bytes = len(answer.content)
         return results, floor
     finally:
         for pair in clients.values():

@@ -17,8 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,41 +34,23 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import BenchError, machine  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+from bench.common import (  # noqa: E402
+    BenchError,
+    drop_database,
+    free_port,
+    fresh_postgres_database,
+    machine,
+    percentile,
+    start_web,
+    stop_web,
+)
 
 
 def _fresh_database(url: str | None, scratch: Path) -> tuple[str, str | None]:
     """Return a database URL for the run (and a PostgreSQL database name to drop afterwards)."""
     if url is None:
         return f"sqlite:///{scratch / 'latency.db'}", None
-    from sqlalchemy import create_engine, text
-
-    name = f"bench_latency_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def _drop(url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    return fresh_postgres_database(url, "bench_latency")
 
 
 def _activation(*args: str, env: dict[str, str]) -> str:
@@ -106,7 +86,7 @@ def measure(db: str | None, rate: float, seconds: float, workers: int, web_worke
     """Run the server, the applications and the baseline; return the figures."""
     scratch = Path(tempfile.mkdtemp(prefix="activation-latency-"))
     url, pg_name = _fresh_database(db, scratch)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ACTIVATION_DATABASE_URL": url,
@@ -120,37 +100,16 @@ def measure(db: str | None, rate: float, seconds: float, workers: int, web_worke
         "--team", "arbetsmarknad", "--token", env=env,
     )  # fmt: skip
     token = next(w for w in out.split() if w.startswith("act_"))
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "serve",
-            "--no-flows",
-            "--web-port",
-            str(port),
-            "--web-workers",
-            str(web_workers),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    try:
+        server = start_web(env, port, web_workers=web_workers)
+    except BenchError:
+        if pg_name and db:
+            drop_database(db, pg_name)
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code in (200, 503):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise BenchError("the web application did not start")
-            time.sleep(0.2)
         client = httpx.Client(base_url=base, headers=headers, timeout=30)
         run_id = uuid.uuid4().hex[:6]
 
@@ -178,20 +137,16 @@ def measure(db: str | None, rate: float, seconds: float, workers: int, web_worke
         floor = _paced(rate, min(seconds, 10), health, workers)
         client.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_web(server)
         if pg_name and db:
-            _drop(db, pg_name)
+            drop_database(db, pg_name)
         shutil.rmtree(scratch, ignore_errors=True)
     times = [t for t, ok in results if ok]
     failed = sum(1 for _, ok in results if not ok)
     if not times:
         raise BenchError("no application reached a visible to-do")
     floor_times = [t for t, ok in floor if ok]
-    p50, p99 = _percentile(times, 0.50), _percentile(times, 0.99)
+    p50, p99 = percentile(times, 0.50), percentile(times, 0.99)
     h50 = statistics.median(floor_times)
     return {
         "database": url.split(":")[0],

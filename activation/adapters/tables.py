@@ -241,6 +241,8 @@ letters = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 Index("ix_letters_pending", letters.c.rendered_at)
+# The case page lists a case's letters: without this it read every letter of every case (bench/web_scale.py).
+Index("ix_letters_case", letters.c.case_id)
 
 pauses = Table(
     "pauses",

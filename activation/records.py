@@ -134,12 +134,14 @@ def plan_date_problems(
 
 
 def _day(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except (TypeError, ValueError):
-        return None
+    # A date outside the plausible years is that field's own problem; judging it against the
+    # others too would say the same mistake twice (year 9999: "out of range" and "years apart").
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value))
+        except (TypeError, ValueError):
+            return None
+    return value if EARLIEST <= value <= LATEST else None
 
 
 def date_problems(record: str, data: dict[str, Any]) -> dict[str, str]:

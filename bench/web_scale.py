@@ -90,7 +90,7 @@ class Page:
 # The pages of issue 12. Add a row to measure another page; a 404 on its first request reports it as
 # not served by this version.
 PAGES: tuple[Page, ...] = (
-    Page("inbox", "/inbox", "caseworker", links=True, shows="{case_id}"),
+    Page("inbox", "/inbox", "caseworker", links=True, shows='href="/todos/'),  # paged: any to-do of theirs
     Page("inbox", "/inbox", "team_lead", links=True),
     Page("case page", "/cases/{case_id}", "caseworker", shows="{citizen_ref}"),
     Page("case page", "/cases/{case_id}", "team_lead", shows="{citizen_ref}"),

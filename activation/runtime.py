@@ -65,6 +65,17 @@ def get_runtime(db_url: str | None = None, config_directory: str | Path | None =
     return found
 
 
+def forget(db_url: str) -> None:
+    """Close and forget the engine of one database (a test's database is dropped after it)."""
+    url = database_url(db_url)
+    with _lock:
+        engine = _engines.pop(url, None)
+        for asked in [k for k in _looked if k[0] == url]:
+            del _looked[asked]
+    if engine is not None:
+        engine.dispose()
+
+
 def reset() -> None:
     """Forget cached engines and rules (tests switch databases)."""
     with _lock:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from activation import config
+from activation import config, runtime
 from activation.adapters.db import make_engine, migrate
 from activation.adapters.sql import SqlStore
 
@@ -55,9 +55,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         migrate(engine)
         engine.dispose()
         yield url
+        runtime.forget(url)
         return
     with pg_schema(os.environ[PG_ENV]) as url:
         yield url
+        # The web app's runtime keeps an engine per database; its idle connections would pile up
+        # past PostgreSQL's max_connections over a thousand tests.
+        runtime.forget(url)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from activation import journey
 from activation.config import ConfigError, RuleBook
 from activation.errors import ConflictError, InputError, NotFoundError
 from activation.lifecycle import CaseStatus
+from activation.model import AuditEntry
 from activation.obligations import CaseEvent, ObligationChanges, Origin, RecordedEvent, renew_periods
 from activation.pauses import pause_new_deadlines
 from activation.ports import Store
@@ -67,8 +68,12 @@ def record_event(
     by: str,
     note: str | None = None,
     key: str | None = None,
+    via: str | None = None,
 ) -> EventRecorded:
-    """Record a job conversation or an offer outside the stages; the obligations count it once."""
+    """Record a job conversation or an offer outside the stages; the obligations count it once.
+
+    With `via` (the channel, e.g. "cli"), its audit line is written in the same transaction.
+    """
     kind = event_kind(kind)
     if occurred_at.tzinfo is None:
         raise InputError("the time of the event needs a time zone", {"occurred_at": "needs a time zone"})
@@ -103,6 +108,11 @@ def record_event(
             found = tx.recorded_event(event.id)
             assert found is not None
             return _repeated(found, event)
+        if via is not None:
+            detail = f"{kind} at {occurred_at.isoformat()}"
+            tx.record_access(
+                [AuditEntry(by[:64], "system", "record_event", case_id, case.municipality, via, detail)], now
+            )
         in_force = rules.as_of(occurred_at)
         try:
             municipality = in_force.municipality(case.municipality)

@@ -142,19 +142,12 @@ def event(
 ) -> None:
     """Record a job conversation or an offer held outside the journey's stages; the obligations count it."""
     from activation import case_events
-    from activation.adapters.accounts import Accounts, AuditEntry
 
     moment = parse_time(now)
     rt = runtime()
     result = case_events.record_event(
-        rt.store, rt.rules, case_id, kind, parse_time(at_) if at_ else moment, moment, by, note, key
-    )
-    if not result.repeated:
-        with rt.store.transaction() as tx:
-            municipality = tx.cases([case_id])[case_id].municipality
-        detail = f"{result.event.kind} at {result.event.occurred_at.isoformat()}"
-        Accounts(rt.engine).audit([AuditEntry(by[:64], "system", "record_event", case_id, municipality, "cli", detail)],
-                                  moment)  # fmt: skip
+        rt.store, rt.rules, case_id, kind, parse_time(at_) if at_ else moment, moment, by, note, key, via="cli"
+    )  # its audit line is written with it
     if as_json:
         emit_json(result)
         return

@@ -113,6 +113,15 @@ def test_the_same_submission_twice_is_recorded_once(rules: RuleBook) -> None:
     ]
 
 
+def test_an_event_recorded_through_a_channel_is_audited_once_with_it(rules: RuleBook) -> None:
+    store = FakeStore()
+    case_id = _allerod_case(store, rules)
+    args = (store, rules, case_id, "offer", dk("2027-01-04 10:00"), dk("2027-01-04 11:00"), "cw-01")
+    case_events.record_event(*args, via="cli")
+    case_events.record_event(*args, via="cli")  # the repeat records nothing, its audit line included
+    assert [(e.action, e.case_id, e.via) for e, _ in store.state.audit] == [("record_event", case_id, "cli")]
+
+
 def test_a_client_key_makes_a_retry_harmless_and_refuses_reuse_for_another_event(rules: RuleBook) -> None:
     store = FakeStore()
     case_id = _allerod_case(store, rules)

@@ -10,9 +10,12 @@ It seeds N open deadlines with one pending escalation alarm each (K of them due,
 table), then times
 
   (1) the sweep: ``activation.services.sweep(SqlStore(engine), now, batch)`` firing all K alarms, checked
-      afterwards to have fired each exactly once (K notifications, K fired alarms, a second sweep fires 0);
-  (a) the physical limit: one ``INSERT ... SELECT`` of K generated rows into a scratch table shaped like
-      ``notifications`` (same columns, primary key and index), the cheapest way the database writes K rows;
+      afterwards to have fired each exactly once (K notifications, K outbox events, K fired alarms, a second
+      sweep fires 0);
+  (a) the physical limit: what the sweep must write, K notifications and K outbox events, as one
+      ``INSERT ... SELECT`` of generated rows into each of two scratch tables shaped like ``notifications``
+      and ``outbox`` (same columns, primary keys and indexes; the payload built by the database's JSON
+      function), in one transaction: the cheapest way the database writes those rows;
   (b) one Prefect flow run per due deadline: an async flow that fires one alarm (UPDATE + INSERT in one
       transaction), run ``--sample`` times one after the other after a warm-up run (which starts the
       ephemeral Prefect server; reported apart), extrapolated to K. ``--skip-prefect`` leaves it out.
@@ -105,6 +108,7 @@ def count_state(db: Database, now: datetime) -> dict[str, int]:
     with db.engine.connect() as conn:
         return {
             "notifications": conn.execute(select(func.count()).select_from(t.notifications)).scalar_one(),
+            "outbox": conn.execute(select(func.count()).select_from(t.outbox)).scalar_one(),
             "fired": conn.execute(
                 select(func.count()).select_from(t.alarms).where(t.alarms.c.state == "fired")
             ).scalar_one(),
@@ -118,7 +122,7 @@ def count_state(db: Database, now: datetime) -> dict[str, int]:
 
 def check_exactly_once(db: Database, now: datetime, k: int, when: str) -> None:
     counts = count_state(db, now)
-    expected = {"notifications": k, "fired": k, "pending_due": 0}
+    expected = {"notifications": k, "outbox": k, "fired": k, "pending_due": 0}
     if counts != expected:
         raise BenchError(f"exactly-once check {when}: found {counts}, expected {expected}")
 
@@ -144,39 +148,66 @@ def time_sweep(db: Database, now: datetime, k: int, batch: int) -> SweepFigures:
     return figures
 
 
-def scratch_notifications() -> Table:
-    """A table shaped like notifications (columns, primary key, index) under another name."""
+def scratch_tables() -> tuple[Table, Table]:
+    """Tables shaped like notifications and outbox (columns, primary keys, indexes) under other names."""
     md = MetaData()
-    columns = [Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in t.notifications.c]
-    table = Table("bench_notifications", md, *columns)
-    Index("ix_bench_notifications_recipient", table.c.recipient, table.c.created_at)
-    return table
+
+    def like(table: Table, name: str) -> Table:
+        columns = [Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in table.c]
+        return Table(name, md, *columns)
+
+    notifications, outbox = like(t.notifications, "bench_notifications"), like(t.outbox, "bench_outbox")
+    Index("ix_bench_notifications_recipient", notifications.c.recipient, notifications.c.created_at)
+    Index("ix_bench_outbox_undispatched", outbox.c.dispatched_at, outbox.c.created_at)
+    return notifications, outbox
 
 
 def time_raw_insert(db: Database, now: datetime, k: int) -> float:
-    """Write k notification-shaped rows in one INSERT ... SELECT, generated on the server; commit included."""
+    """Write the rows a sweep of k must write, k notifications and k outbox events, in one transaction.
+
+    Each table gets one ``INSERT ... SELECT`` of rows generated on the server, the outbox payload built
+    by the database's own JSON function: the cheapest way the database writes them, commit included.
+    """
     s = Series(db.postgres)
-    table = scratch_notifications()
-    table.drop(db.engine, checkfirst=True)
-    table.create(db.engine)
-    sql = f"""
+    tables = scratch_tables()
+    for table in tables:
+        table.drop(db.engine, checkfirst=True)
+        table.create(db.engine)
+    case_id = s.ident("c-")
+    event = f"'escalation\\:' || {case_id} || '.1\\:e1'"
+    build = "json_build_object" if db.postgres else "json_object"
+    statements = [
+        f"""
         {s.with_()}
         INSERT INTO bench_notifications ({", ".join(NOTIFICATION_COLUMNS)})
         SELECT {s.ident("c-")} || '.1\\:e1', {s.ident("c-")}, 'escalation', 1, 'team_lead',
                'team_lead:team-' || CAST(i % 50 AS TEXT), 'first_meeting', {s.at(f"-{DAY} - (i % {DAY})")},
                {s.at("0")}
-        FROM s"""
+        FROM s""",
+        f"""
+        {s.with_()}
+        INSERT INTO bench_outbox (id, kind, case_id, municipality, payload, created_at)
+        SELECT {event}, 'escalation', {s.ident("c-")}, 'bench',
+               {build}('event', 'escalation', 'id', {event}, 'case_id', {s.ident("c-")},
+                       'municipality', 'bench', 'occurred_at', '2026-12-02T09\\:00\\:00+00\\:00', 'step', 1,
+                       'notify_role', 'team_lead', 'recipient', 'team_lead:team-' || CAST(i % 50 AS TEXT),
+                       'rule_key', 'first_meeting', 'deadline_due_at', '2026-12-01T09\\:00\\:00+00\\:00'),
+               {s.at("0")}
+        FROM s""",
+    ]
     settle(db)
     try:
         start = perf_counter()
         with db.engine.begin() as conn:
-            conn.execute(text(sql), {"n": k, "k": k, "now": s.now_param(now)})
+            for sql in statements:
+                conn.execute(text(sql), {"n": k, "k": k, "now": s.now_param(now)})
         seconds = perf_counter() - start
-        inserted = count_rows(db, table.name)
+        inserted = [count_rows(db, table.name) for table in tables]
     finally:
-        table.drop(db.engine)
-    if inserted != k:
-        raise BenchError(f"raw insert wrote {inserted} rows, expected {k}")
+        for table in tables:
+            table.drop(db.engine)
+    if inserted != [k, k]:
+        raise BenchError(f"raw insert wrote {inserted} rows, expected {k} in each table")
     return seconds
 
 
@@ -325,7 +356,7 @@ def print_report(out: TextIO, result: dict[str, Any]) -> None:
     print(f"  seeding (in no ratio): {sum(seed_s.values()):.1f} s ({seeded})", file=out)
     print(file=out)
     line(f"(1) sweep: {k:,} alarms in {sweep['batches']} batches", sweep["seconds"], sweep["rows_per_s"])
-    line(f"(a) raw INSERT ... SELECT of {k:,} rows", raw["seconds"], raw["rows_per_s"], "(physical limit)")
+    line(f"(a) raw INSERT ... SELECT of {k:,} + {k:,} rows", raw["seconds"], raw["rows_per_s"], "(physical limit)")
     if pf:
         line(
             f"(b) Prefect, one flow run per deadline x {k:,}",

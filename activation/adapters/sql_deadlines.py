@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, literal, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
+from activation.adapters import sql_sweep
 from activation.adapters import tables as t
-from activation.adapters.lifecycle_sql import firing_state, waiting_alarm_states
+from activation.adapters.lifecycle_sql import waiting_alarm_states
 from activation.adapters.sql_journey import load_cases
 from activation.adapters.sql_rows import (
     ALARM_COLUMNS,
     SqlPart,
-    add_to_outbox,
     alarm_row,
-    chosen_once,
     deadline_row,
     fired_of,
     insert_new,
@@ -78,67 +76,8 @@ class DeadlinesSql(SqlPart):
         return query.where(t.alarms.c.kind == kind) if kind else query
 
     def fire_due_alarms(self, now: datetime, limit: int, kind: str | None = None) -> SweepReport:
-        """Fire one batch of due alarms exactly once each, in one set-based update and insert."""
-        sweep_id = uuid.uuid4().hex
-        due = self._due(now, limit, kind)
-        if self.postgres:
-            due = due.with_for_update(skip_locked=True)
-        # A reminder whose deadline has already passed (late processing, a replay) is skipped:
-        # the escalation says it better.
-        new_state = firing_state(t.alarms.c.kind, t.alarms.c.deadline_due_at, now)
-        chosen = chosen_once(due)
-        rows = self.conn.execute(
-            update(t.alarms)
-            .where(t.alarms.c.id.in_(select(chosen.c.id)), t.alarms.c.state == "pending")
-            .values(state=new_state, fired_at=now, sweep_id=sweep_id)
-            .returning(*ALARM_COLUMNS, t.alarms.c.state)
-        ).all()
-        report = SweepReport(batches=1)
-        for r in rows:
-            if r.state == "skipped":
-                report.skipped_reminders += 1
-                continue
-            if r.kind == "reminder":
-                report.fired_reminders += 1
-            else:
-                report.fired_escalations += 1
-            if len(report.fired) < _SAMPLE:
-                report.fired.append(fired_of(r))
-        if report.total:
-            fired = select(
-                t.alarms.c.id,
-                t.alarms.c.case_id,
-                t.alarms.c.kind,
-                t.alarms.c.step,
-                t.alarms.c.notify_role,
-                t.alarms.c.recipient,
-                t.alarms.c.rule_key,
-                t.alarms.c.deadline_due_at,
-                literal(now, t.UTCDateTime()).label("created_at"),
-            ).where(t.alarms.c.sweep_id == sweep_id, t.alarms.c.state == "fired")
-            columns = [
-                "id",
-                "case_id",
-                "kind",
-                "step",
-                "notify_role",
-                "recipient",
-                "rule_key",
-                "deadline_due_at",
-                "created_at",
-            ]
-            self.conn.execute(insert_new(t.notifications).from_select(columns, fired))
-            add_to_outbox(
-                self.conn,
-                [
-                    (r.kind, r.id, r.case_id, {"step": r.step, "notify_role": r.notify_role, "recipient": r.recipient,
-                     "rule_key": r.rule_key, "deadline_due_at": r.deadline_due_at.isoformat()})
-                    for r in rows
-                    if r.state == "fired"
-                ],
-                now,
-            )  # fmt: skip
-        return report
+        """Fire one batch of due alarms exactly once each, notifications and outbox written by the database."""
+        return sql_sweep.fire_due_alarms(self.conn, now, limit, kind)
 
     def due_alarms(self, now: datetime, limit: int) -> list[FiredAlarm]:
         """Return alarms that a sweep at now would fire, without writing."""

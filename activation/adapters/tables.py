@@ -208,7 +208,13 @@ alarms = Table(
 )
 Index("ix_alarms_state_fires", alarms.c.state, alarms.c.fires_at)
 Index("ix_alarms_deadline", alarms.c.deadline_id)
-Index("ix_alarms_sweep", alarms.c.sweep_id)
+# Only alarms a sweep has taken: the sweep reads its batch back by sweep id (migration 0014).
+Index(
+    "ix_alarms_sweep",
+    alarms.c.sweep_id,
+    sqlite_where=alarms.c.sweep_id.is_not(None),
+    postgresql_where=alarms.c.sweep_id.is_not(None),
+)
 
 notifications = Table(
     "notifications",

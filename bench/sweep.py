@@ -66,15 +66,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from activation import services
-from activation.adapters import tables as t
-from activation.adapters.db import database_url
-from activation.adapters.sql import SqlStore
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/ is on the path, the repository root is not
+    # First, before anything imports `activation`: else an installed copy elsewhere would be measured.
     sys.path.insert(0, str(ROOT))
 
+from activation import services  # noqa: E402
+from activation.adapters import tables as t  # noqa: E402
+from activation.adapters.db import database_url  # noqa: E402
+from activation.adapters.sql import SqlStore  # noqa: E402
 from bench.common import BenchError, machine, phase  # noqa: E402
 from bench.sweep_setup import (  # noqa: E402
     DAY,

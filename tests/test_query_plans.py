@@ -86,7 +86,7 @@ def _analyse_as_a_large_database(store: SqlStore, rows: int = 1_000_000) -> None
             # A key that covered every row (one value, e.g. all NULL) still does; the rest keep their spread.
             per_key = [rows if n >= total else n for n in per_key]
             scaled.append({"stat": " ".join(map(str, [rows, *per_key])), "tbl": tbl, "idx": idx})
-        conn.exec_driver_sql("UPDATE sqlite_stat1 SET stat = :stat WHERE tbl = :tbl AND idx IS :idx", scaled)  # type: ignore[arg-type]
+        conn.exec_driver_sql("UPDATE sqlite_stat1 SET stat = :stat WHERE tbl = :tbl AND idx IS :idx", scaled)
         conn.exec_driver_sql("ANALYZE sqlite_schema")  # reload the statistics
 
 

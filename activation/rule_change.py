@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from activation.config import ConfigError, Municipality, RuleBook, RuleVersion
 from activation.deadlines import alarm_records, plan_alarms, plan_deadline, replay_pauses
-from activation.errors import InputError, NotFoundError
+from activation.errors import ConflictError, InputError, NotFoundError
 from activation.model import Case, DeadlineRevision
 from activation.ports import RulePlanning, Store, UnitOfWork
 from activation.reads import RuleChangeRecord
@@ -115,6 +115,14 @@ def changed_rules(old: Municipality, new: Municipality) -> list[str]:
     return changed
 
 
+def _has_rule(municipality: Municipality, key: str) -> bool:
+    try:
+        municipality.rule(key)
+    except KeyError:
+        return False
+    return True
+
+
 def _version(rules: RuleBook, code: str, version: str) -> RuleVersion:
     try:
         return rules.find_version(code, version)
@@ -123,11 +131,10 @@ def _version(rules: RuleBook, code: str, version: str) -> RuleVersion:
 
 
 def _previous(rules: RuleBook, target: RuleVersion) -> RuleVersion:
-    history = rules.history[target.municipality.code]
-    index = next(n for n, v in enumerate(history) if v is target)
-    if index == 0:
+    previous = rules.before(target)
+    if previous is target:
         raise InputError(f"{target.version} is the first version of {target.municipality.code}: nothing changes")
-    return history[index - 1]
+    return previous
 
 
 def _plan(tx: RulePlanning, rules: RuleBook, code: str, version: str, now: datetime) -> ChangePreview:
@@ -153,7 +160,8 @@ def _plan(tx: RulePlanning, rules: RuleBook, code: str, version: str, now: datet
         if d.config_version == target.stamp:
             preview.already += 1
             continue
-        if target.policy(key) != "recompute":
+        if target.policy(key) != "recompute" or not _has_rule(target.municipality, key):
+            # A rule the version removes (a law ending an obligation) leaves its open periods as they are.
             preview.kept[key] += 1
             continue
         if d.paused_since is not None:
@@ -208,6 +216,13 @@ def apply_version(
 ) -> ChangePreview:
     """Apply a rule version to running cases as previewed: recompute what its policy says, keep the rest."""
     target = _version(rules, code, version)
+    if not target.appliable:
+        # Issue 13: a bill is previewed and simulated, never applied; a repealed act never again.
+        raise ConflictError(
+            f"{code} {target.version} is {target.status.replace('_', ' ')}: it can be previewed"
+            " (config diff) and simulated (simulate --compare), not applied",
+            {"version": target.status},
+        )
     if target.effective_from is not None and now.date() < target.effective_from:
         raise InputError(
             f"{code} {target.version} takes effect on {target.effective_from}; apply it then (now is {now.date()})"

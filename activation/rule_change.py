@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from activation.config import ConfigError, Municipality, RuleBook, RuleVersion
 from activation.deadlines import alarm_records, plan_alarms, plan_deadline, replay_pauses
 from activation.errors import ConflictError, InputError, NotFoundError
-from activation.model import Case, DeadlineRevision
+from activation.model import AuditEntry, Case, DeadlineRevision
 from activation.ports import RulePlanning, Store, UnitOfWork
 from activation.reads import RuleChangeRecord
 
@@ -212,21 +212,30 @@ def preview_version(
 
 
 def apply_version(
-    store: Store, rules: RuleBook, code: str, version: str, now: datetime, by: str = "manager"
+    store: Store,
+    rules: RuleBook,
+    code: str,
+    version: str,
+    now: datetime,
+    by: str = "manager",
+    via: str | None = None,
+    role: str = "system",
 ) -> ChangePreview:
-    """Apply a rule version to running cases as previewed: recompute what its policy says, keep the rest."""
+    """Apply a rule version to running cases as previewed: recompute what its policy says, keep the rest.
+
+    With `via` (the channel: "cli", "web") the application, or its refusal, is audited as `apply_rules`.
+    """
     target = _version(rules, code, version)
-    if not target.appliable:
-        # Issue 13: a bill is previewed and simulated, never applied; a repealed act never again.
-        raise ConflictError(
-            f"{code} {target.version} is {target.status.replace('_', ' ')}: it can be previewed"
-            " (config diff) and simulated (simulate --compare), not applied",
-            {"version": target.status},
-        )
-    if target.effective_from is not None and now.date() < target.effective_from:
-        raise InputError(
-            f"{code} {target.version} takes effect on {target.effective_from}; apply it then (now is {now.date()})"
-        )
+    refused = _refusal(target, code, now)
+    if refused is not None:
+        if via is not None:
+            with store.transaction() as tx:
+                tx.record_access(
+                    [AuditEntry(by[:64], role, "apply_rules", None, code.lower(), via,
+                                f"{target.version} refused: {refused}")],
+                    now,
+                )  # fmt: skip
+        raise refused
     with store.transaction() as tx:
         preview = _plan(tx, rules, code, version, now)
         tx.revise_deadlines([m.revision for m in preview.moves], now)
@@ -242,4 +251,32 @@ def apply_version(
                 summary=preview.summary(),
             )
         )
+        if via is not None:
+            detail = f"{preview.version}: {len(preview.moves)} deadlines moved"
+            tx.record_access([AuditEntry(by[:64], role, "apply_rules", None, preview.municipality, via, detail)], now)
     return preview
+
+
+def _refusal(target: RuleVersion, code: str, now: datetime) -> InputError | None:
+    """Return why a version cannot be applied now, if it cannot."""
+    if not target.appliable:
+        # Issue 13: a bill is previewed and simulated, never applied; a repealed act never again.
+        return ConflictError(
+            f"{code} {target.version} is {target.status.replace('_', ' ')}: it can be previewed"
+            " (config diff) and simulated (simulate --compare), not applied",
+            {"version": target.status},
+        )
+    if target.effective_from is not None and now.date() < target.effective_from:
+        return InputError(
+            f"{code} {target.version} takes effect on {target.effective_from}; apply it then (now is {now.date()})"
+        )
+    return None
+
+
+def national_members(rules: RuleBook, baseline: str) -> list[str]:
+    """Return the municipalities whose rules extend a national baseline ("dk", "se")."""
+    name = baseline.lower()
+    if name not in rules.national:
+        known = ", ".join(sorted(rules.national)) or "none"
+        raise NotFoundError(f"unknown national baseline {baseline!r}; baselines: {known}", {"baseline": "unknown"})
+    return sorted(code for code, m in rules.municipalities.items() if m.extends.lower() == name)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
+import forms
 from activation import case_events, config, services
 from activation.adapters.accounts import Accounts
 from activation.adapters.sql import SqlStore
@@ -22,6 +23,8 @@ from activation.config import ConfigError, RuleBook
 from activation.errors import ConflictError
 from activation.rule_change import apply_version, preview_version
 from tests.conftest import COPENHAGEN, at
+from tests.fakes import FakeStore
+from tests.forms_filled import filled
 from tests.test_cli import run
 from tests.test_cli_errors import assert_one_line_mistake
 
@@ -186,3 +189,25 @@ def test_swedish_rules_name_the_act_of_their_date() -> None:
     before = rules.in_force("karlskrona", at("2025-06-30 12:00")).municipality
     after = rules.in_force("karlskrona", at("2025-07-01 12:00")).municipality
     assert (before.legal_basis, after.legal_basis) == ("socialtjänstlagen (2001:453)", "socialtjänstlagen (2025:400)")
+
+
+def _assessed(store: FakeStore, rules: RuleBook, ref: str, opened: datetime) -> str:
+    """Walk a Karlskrona case to its assessment letter: first meeting held, assessment completed."""
+    case_id = services.record_application(store, rules, "karlskrona", ref, opened).case_id
+    services.advance_cases(store, rules, opened)
+    later = opened + timedelta(days=1)
+    services.complete_todo(store, f"{case_id}.0", "held", later, data=filled("held"))
+    services.advance_cases(store, rules, later)
+    services.complete_todo(store, f"{case_id}.1", "completed", later, data=filled("completed"))
+    services.advance_cases(store, rules, later)
+    [letter] = [r["letter"] for r in store.state.letters.values() if r["letter"].case_id == case_id
+                and r["letter"].form == "assessment_letter"]  # fmt: skip
+    return str(forms.render(letter.form, letter.language, letter.context))
+
+
+def test_a_swedish_letter_cites_the_act_of_the_day_the_case_was_opened(rules: RuleBook) -> None:
+    store = FakeStore()
+    old = _assessed(store, rules, "se-old", at("2025-06-30 10:00"))
+    new = _assessed(store, rules, "se-new", at("2025-07-01 10:00"))
+    assert "Lagrum: socialtjänstlagen (2001:453)." in old
+    assert "Lagrum: socialtjänstlagen (2025:400)." in new and "2001:453" not in new

@@ -66,12 +66,14 @@ def config_validate(as_json: JsonOpt = False) -> None:
 
 
 @config_app.command("show")
-def config_show(municipality: str, as_json: JsonOpt = False) -> None:
+def config_show(municipality: str, now: NowOpt = None, as_json: JsonOpt = False) -> None:
     """Show the deadlines in force for a municipality and where each comes from."""
     from activation.config import load
 
     rules = load()
-    m = rules.municipality(municipality)
+    # The rules in force now (the municipality's own over the law of today); --now picks another day.
+    in_force = rules.in_force(rules.municipality(municipality).code, parse_time(now))
+    m = in_force.municipality
     rows: list[dict[str, Any]] = [
         {
             "deadline": key,
@@ -85,9 +87,9 @@ def config_show(municipality: str, as_json: JsonOpt = False) -> None:
         for key, rule in m.deadlines.items()
     ]
     if as_json:
-        emit_json({"municipality": m.code, "name": m.name, "version": rules.version(m.code), "deadlines": rows})
+        emit_json({"municipality": m.code, "name": m.name, "version": in_force.stamp, "deadlines": rows})
         return
-    table = Table(title=f"{m.name} ({rules.version(m.code)})")
+    table = Table(title=f"{m.name} ({in_force.stamp})")
     for col in ("deadline", "due", "reminders", "escalations", "source"):
         table.add_column(col, overflow="fold")
     for r in rows:

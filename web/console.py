@@ -118,6 +118,9 @@ def console(request: Request, months: str | None = None) -> Response:
     _user, m = _manager(request)
     count, months_note = parse_months(months)
     now = clock(request).now()
+    # The rules in force today: the municipality's own over the law of today (national versions).
+    in_force = runtime(request).rules.in_force(m.code, now)
+    m = in_force.municipality
     window = reports.month_window(now, m.timezone, count)
     offers = offer_rules(m)
     with reading(runtime(request).engine) as conn:
@@ -163,7 +166,7 @@ def console(request: Request, months: str | None = None) -> Response:
         "console.html.j2",
         title=_("Console"),
         municipality=m,
-        version=runtime(request).rules.version(m.code),
+        version=in_force.stamp,
         months=count,
         months_note=months_note,
         window=window,

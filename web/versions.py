@@ -13,7 +13,7 @@ from web.app import check_csrf, clock, page, runtime
 from web.console import _ladder, _manager
 from web.i18n import _
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not the API
 
 
 def _changes(before: Municipality, version: RuleVersion) -> list[tuple[str, str, dict[str, Any] | None]]:

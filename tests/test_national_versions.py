@@ -211,3 +211,16 @@ def test_a_swedish_letter_cites_the_act_of_the_day_the_case_was_opened(rules: Ru
     new = _assessed(store, rules, "se-new", at("2025-07-01 10:00"))
     assert "Lagrum: socialtjänstlagen (2001:453)." in old
     assert "Lagrum: socialtjänstlagen (2025:400)." in new and "2001:453" not in new
+
+
+def test_a_repealed_national_version_keeps_its_period_but_is_not_applied_again(store: SqlStore, tmp_path: Path) -> None:
+    directory = tmp_path / "config"
+    shutil.copytree(ROOT / "config", directory)
+    lab = directory / "national" / "dk" / "2020-01.yaml"
+    lab.write_text(lab.read_text(encoding="utf-8").replace("status: in_force", "status: repealed"))
+    rules = config.load(directory)
+    # Still the rules of its own period ...
+    assert rules.in_force("allerod", dk("2024-01-02 10:00")).version == "dk-2020-01"
+    # ... but never applied to running cases again.
+    with pytest.raises(ConflictError, match="dk-2020-01 is repealed"):
+        apply_version(store, rules, "allerod", "dk-2020-01", dk("2026-12-01 09:00"), by="mgr-01")

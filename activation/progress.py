@@ -27,6 +27,9 @@ from activation.model import (
 
 def plan_progress(rules: RuleBook, case: Case, step: Step) -> Progress:
     """Work out what applying one step writes: the next stage, its to-do, deadline and alarms."""
+    # The act a letter cites is the one of the case: the rules of the day it was opened (SoL 2025:400
+    # for Swedish cases from 1 July 2025, SoL 2001:453 before).
+    legal_basis = rules.as_of(case.opened_at or step.occurred_at).municipality(case.municipality).legal_basis
     # The rules in force when the step happened: a later version applies from its effective date.
     rules = rules.as_of(step.occurred_at)
     target, todo, rule_key = journey.next_step(step.from_stage, step.outcome)
@@ -43,6 +46,8 @@ def plan_progress(rules: RuleBook, case: Case, step: Step) -> Progress:
         "team": municipality.teams[case.team].name,
         "timezone": municipality.timezone,
     }
+    if legal_basis:
+        common["legal_basis"] = legal_basis
     letters: list[LetterRequest] = []
     if go.letter and step.todo_id:
         # A letter about what was just agreed (the signed plan), with the record as its content

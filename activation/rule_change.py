@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from activation.config import ConfigError, Municipality, RuleBook, RuleVersion
 from activation.deadlines import alarm_records, plan_alarms, plan_deadline, replay_pauses
-from activation.errors import InputError, NotFoundError
-from activation.model import Case, DeadlineRevision
+from activation.errors import ConflictError, InputError, NotFoundError
+from activation.model import AuditEntry, Case, DeadlineRevision
 from activation.ports import RulePlanning, Store, UnitOfWork
 from activation.reads import RuleChangeRecord
 
@@ -115,6 +115,14 @@ def changed_rules(old: Municipality, new: Municipality) -> list[str]:
     return changed
 
 
+def _has_rule(municipality: Municipality, key: str) -> bool:
+    try:
+        municipality.rule(key)
+    except KeyError:
+        return False
+    return True
+
+
 def _version(rules: RuleBook, code: str, version: str) -> RuleVersion:
     try:
         return rules.find_version(code, version)
@@ -123,11 +131,10 @@ def _version(rules: RuleBook, code: str, version: str) -> RuleVersion:
 
 
 def _previous(rules: RuleBook, target: RuleVersion) -> RuleVersion:
-    history = rules.history[target.municipality.code]
-    index = next(n for n, v in enumerate(history) if v is target)
-    if index == 0:
+    previous = rules.before(target)
+    if previous is target:
         raise InputError(f"{target.version} is the first version of {target.municipality.code}: nothing changes")
-    return history[index - 1]
+    return previous
 
 
 def _plan(tx: RulePlanning, rules: RuleBook, code: str, version: str, now: datetime) -> ChangePreview:
@@ -153,7 +160,8 @@ def _plan(tx: RulePlanning, rules: RuleBook, code: str, version: str, now: datet
         if d.config_version == target.stamp:
             preview.already += 1
             continue
-        if target.policy(key) != "recompute":
+        if target.policy(key) != "recompute" or not _has_rule(target.municipality, key):
+            # A rule the version removes (a law ending an obligation) leaves its open periods as they are.
             preview.kept[key] += 1
             continue
         if d.paused_since is not None:
@@ -204,14 +212,30 @@ def preview_version(
 
 
 def apply_version(
-    store: Store, rules: RuleBook, code: str, version: str, now: datetime, by: str = "manager"
+    store: Store,
+    rules: RuleBook,
+    code: str,
+    version: str,
+    now: datetime,
+    by: str = "manager",
+    via: str | None = None,
+    role: str = "system",
 ) -> ChangePreview:
-    """Apply a rule version to running cases as previewed: recompute what its policy says, keep the rest."""
+    """Apply a rule version to running cases as previewed: recompute what its policy says, keep the rest.
+
+    With `via` (the channel: "cli", "web") the application, or its refusal, is audited as `apply_rules`.
+    """
     target = _version(rules, code, version)
-    if target.effective_from is not None and now.date() < target.effective_from:
-        raise InputError(
-            f"{code} {target.version} takes effect on {target.effective_from}; apply it then (now is {now.date()})"
-        )
+    refused = _refusal(target, code, now)
+    if refused is not None:
+        if via is not None:
+            with store.transaction() as tx:
+                tx.record_access(
+                    [AuditEntry(by[:64], role, "apply_rules", None, code.lower(), via,
+                                f"{target.version} refused: {refused}")],
+                    now,
+                )  # fmt: skip
+        raise refused
     with store.transaction() as tx:
         preview = _plan(tx, rules, code, version, now)
         tx.revise_deadlines([m.revision for m in preview.moves], now)
@@ -227,4 +251,32 @@ def apply_version(
                 summary=preview.summary(),
             )
         )
+        if via is not None:
+            detail = f"{preview.version}: {len(preview.moves)} deadlines moved"
+            tx.record_access([AuditEntry(by[:64], role, "apply_rules", None, preview.municipality, via, detail)], now)
     return preview
+
+
+def _refusal(target: RuleVersion, code: str, now: datetime) -> InputError | None:
+    """Return why a version cannot be applied now, if it cannot."""
+    if not target.appliable:
+        # Issue 13: a bill is previewed and simulated, never applied; a repealed act never again.
+        return ConflictError(
+            f"{code} {target.version} is {target.status.replace('_', ' ')}: it can be previewed"
+            " (config diff) and simulated (simulate --compare), not applied",
+            {"version": target.status},
+        )
+    if target.effective_from is not None and now.date() < target.effective_from:
+        return InputError(
+            f"{code} {target.version} takes effect on {target.effective_from}; apply it then (now is {now.date()})"
+        )
+    return None
+
+
+def national_members(rules: RuleBook, baseline: str) -> list[str]:
+    """Return the municipalities whose rules extend a national baseline ("dk", "se")."""
+    name = baseline.lower()
+    if name not in rules.national:
+        known = ", ".join(sorted(rules.national)) or "none"
+        raise NotFoundError(f"unknown national baseline {baseline!r}; baselines: {known}", {"baseline": "unknown"})
+    return sorted(code for code, m in rules.municipalities.items() if m.extends.lower() == name)

@@ -66,12 +66,14 @@ def config_validate(as_json: JsonOpt = False) -> None:
 
 
 @config_app.command("show")
-def config_show(municipality: str, as_json: JsonOpt = False) -> None:
+def config_show(municipality: str, now: NowOpt = None, as_json: JsonOpt = False) -> None:
     """Show the deadlines in force for a municipality and where each comes from."""
     from activation.config import load
 
     rules = load()
-    m = rules.municipality(municipality)
+    # The rules in force now (the municipality's own over the law of today); --now picks another day.
+    in_force = rules.in_force(rules.municipality(municipality).code, parse_time(now))
+    m = in_force.municipality
     rows: list[dict[str, Any]] = [
         {
             "deadline": key,
@@ -85,9 +87,9 @@ def config_show(municipality: str, as_json: JsonOpt = False) -> None:
         for key, rule in m.deadlines.items()
     ]
     if as_json:
-        emit_json({"municipality": m.code, "name": m.name, "version": rules.version(m.code), "deadlines": rows})
+        emit_json({"municipality": m.code, "name": m.name, "version": in_force.stamp, "deadlines": rows})
         return
-    table = Table(title=f"{m.name} ({rules.version(m.code)})")
+    table = Table(title=f"{m.name} ({in_force.stamp})")
     for col in ("deadline", "due", "reminders", "escalations", "source"):
         table.add_column(col, overflow="fold")
     for r in rows:
@@ -103,24 +105,34 @@ def config_show(municipality: str, as_json: JsonOpt = False) -> None:
 
 
 @config_app.command("versions")
-def config_versions(municipality: str, as_json: JsonOpt = False) -> None:
-    """List the versions of a municipality's rules: from when each applies, what it changes, and its policies."""
+def config_versions(
+    municipality: Annotated[str, typer.Argument(help="A municipality (allerod) or a national baseline (dk, se).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List the versions of the rules: from when each applies, its status and sources, changes and policies."""
     from activation.rule_change import changed_rules
 
     rt = runtime()
-    history = rt.rules.history.get(rt.rules.municipality(municipality).code, ())
+    if municipality.lower() in rt.rules.national and municipality.lower() not in rt.rules.municipalities:
+        _national_versions(rt.rules, municipality.lower(), as_json)
+        return
+    code = rt.rules.municipality(municipality).code
+    history = (*rt.rules.history.get(code, ()), *rt.rules.proposed.get(code, ()))
     with rt.store.reads() as reads:
-        applied = {c.version: c for c in reads.rule_changes(rt.rules.municipality(municipality).code)}
+        applied = {c.version: c for c in reads.rule_changes(code)}
     rows = []
     for n, v in enumerate(history):
-        changed = changed_rules(history[n - 1].municipality, v.municipality) if n else []
+        changed = changed_rules(rt.rules.before(v).municipality, v.municipality) if n else []
         rows.append(
             {
                 "version": v.version,
                 "stamp": v.stamp,
                 "effective_from": v.effective_from.isoformat() if v.effective_from else None,
+                "level": "national" if v.national else "municipal",
+                "status": v.status,
                 "changes": changed,
                 "policies": {k: v.policy(k) for k in changed},
+                "overridden_here": list(v.shadowed),
                 "note": v.note,
                 "file": str(v.path),
                 "applied_at": applied[v.version].applied_at.isoformat() if v.version in applied else None,
@@ -130,11 +142,51 @@ def config_versions(municipality: str, as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table("version", "from", "changes (policy)", "applied to running cases", "note")
+    table = Table("version", "from", "status", "changes (policy)", "applied to running cases", "note")
     for r in rows:
         changes = ", ".join(f"{k} ({p})" for k, p in r["policies"].items()) or "–"
+        if r["overridden_here"]:
+            changes += f"; overridden here: {', '.join(r['overridden_here'])}"
         done = f"{r['applied_at']} ({r['moved']} moved)" if r["applied_at"] else "–"
-        table.add_row(r["version"], r["effective_from"] or "always", changes, done, r["note"] or "")
+        status = r["status"].replace("_", " ") + (" (law)" if r["level"] == "national" else "")
+        table.add_row(r["version"], r["effective_from"] or "always", status, changes, done, r["note"] or "")
+    console.print(table)
+
+
+def _national_versions(rules: Any, baseline: str, as_json: bool) -> None:
+    rows = [
+        {
+            "version": v.version,
+            "title": v.title,
+            "effective_from": v.effective_from.isoformat() if v.effective_from else None,
+            "status": v.status,
+            "sources": [c.model_dump(mode="json", exclude_none=True) for c in v.sources],
+            "verify": list(v.verify),
+            "pending": [p.model_dump(mode="json") for p in v.pending],
+            "transition": v.transition,
+            "overridden_by": {code: list(keys) for code, keys in v.shadowed.items() if keys},
+            "note": v.note,
+            "file": str(v.path),
+        }
+        for v in rules.national[baseline]
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"{baseline}: national versions (the law over time)")
+    for col in ("version", "from", "status", "title and sources", "not yet enforced / to verify"):
+        table.add_column(col, overflow="fold")  # a source's URL is shown whole
+    for r in rows:
+        cited = "\n".join(
+            f"- {c['title']} {c['url']}" + (f" ({c['published']})" if c.get("published") else "") for c in r["sources"]
+        )
+        notes = [f"pending {p['pending_kind']}: {p['rule']}: {p['value']}" for p in r["pending"]]
+        notes += [f"verify: {text}" for text in r["verify"]]
+        notes += [f"overridden by {code}: {', '.join(keys)}" for code, keys in r["overridden_by"].items()]
+        table.add_row(
+            r["version"], r["effective_from"] or "baseline", r["status"].replace("_", " "),
+            f"{r['title']}\n{cited}", "\n".join(notes) or "–",
+        )  # fmt: skip
     console.print(table)
 
 
@@ -185,11 +237,13 @@ def config_diff(
     from activation.rule_change import preview_version
 
     rt = runtime()
-    summary = preview_version(rt.store, rt.rules, municipality, version, parse_time(now)).summary()
+    codes = _members(rt.rules, municipality)
+    summaries = [preview_version(rt.store, rt.rules, code, version, parse_time(now)).summary() for code in codes]
     if as_json:
-        emit_json(summary)
+        emit_json(summaries[0] if codes == [municipality] else summaries)
         return
-    _print_change(summary)
+    for summary in summaries:
+        _print_change(summary)
     console.print("Nothing was written. `activation config apply` applies exactly this.")
 
 
@@ -205,11 +259,25 @@ def config_apply(
     from activation.rule_change import apply_version
 
     rt = runtime()
-    summary = apply_version(rt.store, rt.rules, municipality, version, parse_time(now), by).summary()
+    codes = _members(rt.rules, municipality)
+    when = parse_time(now)
+    # A national version applies to every municipality extending it; a bill or a date not yet reached is
+    # refused at the first one, before anything is written (the status and the date are the law's).
+    summaries = [apply_version(rt.store, rt.rules, code, version, when, by, via="cli").summary() for code in codes]
     if as_json:
-        emit_json(summary)
+        emit_json(summaries[0] if codes == [municipality] else summaries)
         return
-    _print_change(summary)
+    for summary in summaries:
+        _print_change(summary)
+
+
+def _members(rules: Any, name: str) -> list[str]:
+    """Return the municipality named, or every municipality extending a national baseline ("dk", "se")."""
+    from activation.rule_change import national_members
+
+    if name.lower() in rules.municipalities:
+        return [name]
+    return national_members(rules, name) if name.lower() in rules.national else [rules.municipality(name).code]
 
 
 @app.command("journey")

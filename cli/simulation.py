@@ -28,7 +28,7 @@ def simulate(
         float, typer.Option(help="Share of first meetings the citizen misses.", min=0, max=1)
     ] = 0.2,
     version: Annotated[
-        str | None, typer.Option(help="Rule version to run (default: the first, the municipality file).")
+        str | None, typer.Option(help="Rule version to run (default: the one in force on the start day).")
     ] = None,
     compare: Annotated[str | None, typer.Option(help="A second rule version to run side by side.")] = None,
     start: Annotated[str, typer.Option(help="First day (a Monday is used: the week it falls in).")] = "2026-09-07",
@@ -37,7 +37,8 @@ def simulate(
     as_json: JsonOpt = False,
 ) -> None:
     """What-if: run a synthetic cohort through one or two versions of the rules and compare them."""
-    from datetime import date
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
 
     from activation import config
     from activation.adapters.simulation import run_on_scratch
@@ -49,7 +50,9 @@ def simulate(
         first_day = date.fromisoformat(start)
     except ValueError:
         raise UserError(f"malformed start day {start!r}; use YYYY-MM-DD") from None
-    chosen = version or rules.history[code][0].version
+    # The default is the law and local rules of the start day (the first version is the 2017 baseline).
+    start_noon = datetime.combine(first_day, time(12), tzinfo=ZoneInfo("UTC"))
+    chosen = version or rules.in_force(code, start_noon).version
     versions = [chosen, *([compare] if compare else [])]
     for v in versions:
         rules.find_version(code, v)  # an unknown version is refused before anything runs

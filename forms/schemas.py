@@ -18,6 +18,8 @@ class FormContext(BaseModel):
     municipality: str = Field(..., min_length=2)
     team: str = Field(..., min_length=2)
     timezone: str = "Europe/Stockholm"
+    # The act the letter cites, from the rules of the case (never hard-coded in a template).
+    legal_basis: str | None = Field(None, max_length=120)
 
 
 class MeetingInvitation(FormContext):

@@ -89,3 +89,13 @@ def store(database_url: str) -> Iterator[SqlStore]:
     engine = make_engine(database_url)
     yield SqlStore(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def rules_2017() -> config.RuleBook:
+    """The shipped rules with Allerød held to its first version, the 2017 baseline, at every moment.
+
+    Tests of the obligation mechanism (4 in any 12 months, offers every 4 weeks) keep fixed rules this way;
+    the law over time (LAB 2019 from 2020 and later) is tested in tests/test_national_versions.py.
+    """
+    return config.load().pinned("allerod", "allerod-2026.1")

@@ -46,7 +46,8 @@ def _walk(store: FakeStore, rules: RuleBook, case_id: str, moves: list[tuple[dat
         services.advance_cases(store, rules, moment)
 
 
-def test_an_offer_recorded_late_but_given_in_time_closes_the_overdue_period_as_met(rules: RuleBook) -> None:
+def test_an_offer_recorded_late_but_given_in_time_closes_the_overdue_period_as_met(rules_2017: RuleBook) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     store = FakeStore()
     case_id = _allerod_case(store, rules)
     # LAB § 92 stk. 2: the first offer by Monday 3 May 2027; it is recorded on 10 May, overdue.
@@ -73,7 +74,8 @@ def test_an_offer_given_after_the_due_time_closes_the_period_as_missed(rules: Ru
     assert [status for _id, status in recorded.closed] == ["missed"]
 
 
-def test_job_conversations_outside_the_stages_count_towards_four_in_twelve_months(rules: RuleBook) -> None:
+def test_job_conversations_outside_the_stages_count_towards_four_in_twelve_months(rules_2017: RuleBook) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     store = FakeStore()
     case_id = _allerod_case(store, rules)
     _walk(store, rules, case_id, [(dk("2026-11-05 10:00"), "held")])  # conversation 1, a stage's

@@ -132,7 +132,8 @@ def test_a_danish_team_lead_reads_opgaver_overskredet_and_jobsamtale(web: Web) -
     assert "Opgaver" in inbox and "Overskredet i teamet" in inbox
     assert "Hold første jobsamtale" in inbox and "Teamets kø: Jobcenter Allerød" in inbox
     case = visible_text(client.get(f"/cases/{cases.planned}").text)
-    assert "Jobsamtaler · Aktivitetsparat" in case and "Min Plan: Underskrevet" in case
+    # LAB 2019 ended "4 job conversations in any 12 months"; the offer obligation (LAB § 102) remains.
+    assert "Tilbud (ingen passiv periode) · Aktivitetsparat" in case and "Min Plan: Underskrevet" in case
     assert "Virksomhedspraktik" in case and "activity_ready" not in case
     todo = visible_text(client.get(f"/todos/{cases.overdue}.1").text)
     assert "Book ny første jobsamtale (borgeren udeblev)" in todo

@@ -65,7 +65,10 @@ def test_an_activity_ready_citizen_gets_an_offer_within_6_months_then_every_12(r
     ]
 
 
-def test_four_job_conversations_in_any_12_months_move_the_period_only_when_the_fourth_is_held(rules: RuleBook) -> None:
+def test_four_job_conversations_in_any_12_months_move_the_period_only_when_the_fourth_is_held(
+    rules_2017: RuleBook,
+) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     store = FakeStore()
     case_id = _allerod_case(store, rules)
     assert _periods(store, case_id, "activity_ready.conversations") == [("open", dk("2027-11-02 10:00"))]
@@ -116,7 +119,8 @@ def test_a_passive_period_escalates_to_the_team_lead_like_any_missed_deadline(ru
     ]
 
 
-def test_education_ready_citizens_get_an_offer_within_a_month_and_then_every_4_weeks(rules: RuleBook) -> None:
+def test_education_ready_citizens_get_an_offer_within_a_month_and_then_every_4_weeks(rules_2017: RuleBook) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     store = FakeStore()
     case_id = _allerod_case(store, rules, group="education_ready")
     assert _periods(store, case_id, "education_ready.offer") == [("open", dk("2026-12-02 10:00"))]

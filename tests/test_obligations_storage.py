@@ -19,7 +19,10 @@ def dk(text: str) -> datetime:
     return at(text, COPENHAGEN)
 
 
-def test_an_offer_closes_the_period_as_met_and_opens_the_next_with_its_alarms(store: SqlStore, rules: RuleBook) -> None:
+def test_an_offer_closes_the_period_as_met_and_opens_the_next_with_its_alarms(
+    store: SqlStore, rules_2017: RuleBook
+) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     case_id = services.record_application(store, rules, "allerod", "dk-1", dk("2026-11-02 10:00")).case_id
     services.advance_cases(store, rules, dk("2026-11-02 10:00"))
     for moment, outcome in (
@@ -58,7 +61,8 @@ def test_an_offer_closes_the_period_as_met_and_opens_the_next_with_its_alarms(st
     assert since == dk("2026-11-02 10:00")
 
 
-def test_a_pause_stops_the_obligation_clocks_with_the_todo(store: SqlStore, rules: RuleBook) -> None:
+def test_a_pause_stops_the_obligation_clocks_with_the_todo(store: SqlStore, rules_2017: RuleBook) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     case_id = services.record_application(store, rules, "allerod", "dk-1", dk("2026-11-02 10:00")).case_id
     services.advance_cases(store, rules, dk("2026-11-02 10:00"))
     stopped = pauses.record_pause(
@@ -72,8 +76,9 @@ def test_a_pause_stops_the_obligation_clocks_with_the_todo(store: SqlStore, rule
 
 
 def test_an_assessment_changing_the_group_is_stored_with_its_form_and_restarts_the_obligations(
-    store: SqlStore, rules: RuleBook
+    store: SqlStore, rules_2017: RuleBook
 ) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     case_id = services.record_application(store, rules, "allerod", "dk-1", dk("2026-11-02 10:00")).case_id
     services.advance_cases(store, rules, dk("2026-11-02 10:00"))
     for moment, outcome, data in (

@@ -81,7 +81,8 @@ def test_an_outcome_that_needs_a_form_is_refused_without_it_and_with_bad_fields(
         assert todo.status == "open"  # nothing was written
 
 
-def test_an_assessment_that_finds_the_citizen_job_ready_starts_the_job_ready_obligations(rules: RuleBook) -> None:
+def test_an_assessment_that_finds_the_citizen_job_ready_starts_the_job_ready_obligations(rules_2017: RuleBook) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     store = FakeStore()
     case_id, todo_id = _danish_case_at_assessment(store, rules)
     when = at("2026-11-12 10:00", COPENHAGEN)

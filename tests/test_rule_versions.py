@@ -52,7 +52,8 @@ def test_a_version_applies_from_its_effective_date_in_the_municipality(tmp_path:
     rules = versioned_rules(tmp_path)
     before = rules.in_force("karlskrona", at("2026-11-30 23:59"))
     after = rules.in_force("karlskrona", at("2026-12-01 00:00"))
-    assert before.version == "karlskrona-2026.1" and str(before.municipality.rule("first_meeting").due) == "48 hours"
+    # Before: Karlskrona's own rules over SoL 2025:400 (the national version from 1 July 2025).
+    assert before.version == "se-2025-07" and str(before.municipality.rule("first_meeting").due) == "48 hours"
     assert after.version == "karlskrona-2026.2" and str(after.municipality.rule("first_meeting").due) == (
         "3 working days"
     )
@@ -82,7 +83,7 @@ def test_new_applications_after_the_effective_date_get_the_new_rule_and_its_vers
         deadlines = {
             d.case_id: d for d in reads.list_deadlines(municipality="karlskrona") if d.rule_key == "first_meeting"
         }
-    assert deadlines[old].config_version.startswith("karlskrona-2026.1+")
+    assert deadlines[old].config_version.startswith("se-2025-07+")  # Karlskrona's rules over SoL 2025:400
     assert deadlines[new].config_version.startswith("karlskrona-2026.2+")
     assert deadlines[new].due_at == at("2026-12-10 08:00")  # Friday 15:00 + Mon, Tue, Wed: Thursday at opening
 
@@ -215,7 +216,13 @@ def test_config_diff_then_apply_on_the_command_line_report_the_same_figures(tmp_
     runtime.reset()
     args = ("--config-dir", str(rules.directory))
     versions = run(tmp_path, *args, "config", "versions", "karlskrona", "--json")
-    assert [v["version"] for v in json.loads(versions.stdout)] == ["karlskrona-2026.1", "karlskrona-2026.2"]
+    # Karlskrona's file, the law's SoL 2025:400 from 1 July 2025, its own 2026.2, and the proposed activity requirement.
+    assert [v["version"] for v in json.loads(versions.stdout)] == [
+        "karlskrona-2026.1",
+        "se-2025-07",
+        "karlskrona-2026.2",
+        "se-2026-07",
+    ]
     diff = run(
         tmp_path, *args, "config", "diff", "karlskrona", "karlskrona-2026.2", "--now", "2026-12-01T08:00", "--json"
     )

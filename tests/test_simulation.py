@@ -117,7 +117,8 @@ def test_pinning_a_version_holds_it_at_every_moment(tmp_path: Path) -> None:
     assert str(pinned.as_of(at("2026-09-07 09:00")).municipality("karlskrona").rule("first_meeting").due) == (
         "5 working days"
     )
-    assert rules.in_force("karlskrona", at("2026-09-07 09:00")).version == "karlskrona-2026.1"  # untouched
+    # Untouched: without the pin, the law in force then (SoL 2025:400 since 1 July 2025) applies.
+    assert rules.in_force("karlskrona", at("2026-09-07 09:00")).version == "se-2025-07"
 
 
 def test_the_same_seed_replays_the_same_run(rules: RuleBook) -> None:

@@ -97,8 +97,9 @@ def test_every_deadline_records_its_rule_key_config_version_and_why(store: SqlSt
     _open_karlskrona_case(store, rules)
     [todo] = _todos(store)
     assert todo.rule_key == "first_meeting"
-    assert todo.config_version == rules.version("karlskrona")
-    assert todo.config_version.startswith("karlskrona-2026.1+")
+    # The version in force when the application came: Karlskrona's rules over SoL 2025:400 (from 1 July 2025).
+    assert todo.config_version == rules.in_force("karlskrona", at("2026-11-20 15:00")).stamp
+    assert todo.config_version.startswith("se-2025-07+")
     assert "48 hours from application received at Fri 20 Nov 2026 15:00" in (todo.explanation or "")
     assert "moves to the end of the next opening" in (todo.explanation or "")
 
@@ -223,7 +224,8 @@ def test_overdue_filter_shows_only_open_todos_past_due(store: SqlStore, rules: R
     assert len(_todos(store, overdue_at=at("2026-11-23 17:00"))) == 1
 
 
-def test_a_danish_application_is_counted_on_the_danish_calendar(store: SqlStore, rules: RuleBook) -> None:
+def test_a_danish_application_is_counted_on_the_danish_calendar(store: SqlStore, rules_2017: RuleBook) -> None:
+    rules = rules_2017  # the 2017 rules, held at every moment: this tests the mechanism
     received = at("2026-12-01 10:00", COPENHAGEN)
     services.record_application(store, rules, "allerod", "dk-ref-1", received)
     services.advance_cases(store, rules, received)

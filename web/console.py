@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
 from activation.access import User
 from activation.adapters import reports
 from activation.adapters.db import reading
 from activation.config import DeadlineRule, Municipality
 from web import charts
-from web.app import Forbidden, accounts, check_csrf, clock, page, require, runtime
+from web.app import Forbidden, accounts, clock, page, require, runtime
 from web.glossary import Terms
 from web.i18n import _, ngettext
 
@@ -118,6 +118,9 @@ def console(request: Request, months: str | None = None) -> Response:
     _user, m = _manager(request)
     count, months_note = parse_months(months)
     now = clock(request).now()
+    # The rules in force today: the municipality's own over the law of today (national versions).
+    in_force = runtime(request).rules.in_force(m.code, now)
+    m = in_force.municipality
     window = reports.month_window(now, m.timezone, count)
     offers = offer_rules(m)
     with reading(runtime(request).engine) as conn:
@@ -163,7 +166,7 @@ def console(request: Request, months: str | None = None) -> Response:
         "console.html.j2",
         title=_("Console"),
         municipality=m,
-        version=runtime(request).rules.version(m.code),
+        version=in_force.stamp,
         months=count,
         months_note=months_note,
         window=window,
@@ -203,62 +206,6 @@ def audit(request: Request, case_id: str | None = None, username: str | None = N
         case_id=wanted_case or "",
         username=wanted_user or "",
     )
-
-
-@router.get("/console/versions", response_class=HTMLResponse)
-def versions_page(request: Request) -> Response:
-    """Show every version of the rules, and for each later one what applying it would move right now."""
-    from activation.rule_change import changed_rules, preview_version
-
-    _user, municipality = _manager(request)
-    rt = runtime(request)
-    now = clock(request).now()
-    history = rt.rules.history.get(municipality.code, ())
-    with rt.store.reads() as reads:
-        applied = {c.version: c for c in reads.rule_changes(municipality.code)}
-    rows = []
-    for n, v in enumerate(history):
-        changed = changed_rules(history[n - 1].municipality, v.municipality) if n else []
-        preview = (
-            preview_version(rt.store, rt.rules, municipality.code, v.version, now).summary()
-            if n and v.version not in applied
-            else None
-        )
-        rows.append(
-            {
-                "version": v,
-                "changed": [(key, v.policy(key), _ladder(v.municipality.rule(key))) for key in changed],
-                "applied": applied.get(v.version),
-                "preview": preview,
-                "can_apply": bool(n) and v.effective_from is not None and v.effective_from <= now.date(),
-            }
-        )
-    return page(
-        request,
-        "console_versions.html.j2",
-        municipality=municipality,
-        rows=rows,
-        in_force=rt.rules.in_force(municipality.code, now),
-    )
-
-
-@router.post("/console/versions/{version}/apply")
-def apply_version_now(request: Request, version: str, csrf: str = Form("")) -> Response:
-    """Apply a rule version to running cases, exactly as its preview showed."""
-    from activation.adapters.accounts import AuditEntry
-    from activation.rule_change import apply_version
-
-    user, municipality = _manager(request)
-    check_csrf(request, csrf)
-    rt = runtime(request)
-    now = clock(request).now()
-    result = apply_version(rt.store, rt.rules, municipality.code, version, now, user.username)
-    accounts(request).audit(
-        [AuditEntry(user.username, user.role, "apply_rules", None, municipality.code, "web",
-                    f"{result.version}: {len(result.moves)} deadlines moved")],
-        now,
-    )  # fmt: skip
-    return RedirectResponse("/console/versions", 303)
 
 
 # What-if simulation: bounded so the page answers in seconds on the request thread.
@@ -307,7 +254,8 @@ def simulate_page(
 
     _user, municipality = _manager(request)
     rt = runtime(request)
-    history = rt.rules.history.get(municipality.code, ())
+    # Every version over time and the proposed national versions (bills can be simulated, not applied).
+    history = (*rt.rules.history.get(municipality.code, ()), *rt.rules.proposed.get(municipality.code, ()))
     names = [v.version for v in history]
     notes: list[str] = []
     chosen = {

@@ -43,6 +43,8 @@ class RuleSet(Strict):
     default_group: str | None = None
     continuity: ContinuityAlert | None = None
     source: str | None = None
+    # The act a letter cites, taken from the rules of the case (SoL 2001:453 before 1 July 2025, 2025:400 after).
+    legal_basis: str | None = None
     smtp: Smtp | None = None
 
     @model_validator(mode="after")

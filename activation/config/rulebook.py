@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from activation.config.municipality import Municipality
+from activation.config.national import NationalVersion
 from activation.config.rules import Strict
 
 
@@ -50,6 +51,15 @@ class RuleVersion:
     transition: dict[str, str]
     note: str | None
     path: Path
+    # proposed | adopted | in_force | repealed: a municipal version is in force from its date.
+    status: str = "in_force"
+    national: NationalVersion | None = None  # set when a national version (the law) makes this version
+    shadowed: tuple[str, ...] = ()  # rules the national version changes but the municipality overrides
+
+    @property
+    def appliable(self) -> bool:
+        """Tell whether the version may be applied to running cases (adopted or in force, not a bill or repealed)."""
+        return self.status in ("adopted", "in_force")
 
     def policy(self, rule_key: str) -> str:
         """Return what this version does to running cases of a rule (not_started unless stated)."""
@@ -65,6 +75,10 @@ class RuleBook:
     versions: dict[str, str]
     # Every version of each municipality's rules, oldest first; the first is the municipality file.
     history: dict[str, tuple[RuleVersion, ...]] = field(default_factory=dict)
+    # Per municipality: proposed national versions laid over the rules of their date (preview only).
+    proposed: dict[str, tuple[RuleVersion, ...]] = field(default_factory=dict)
+    # Per national baseline ("dk", "se"): its versions over time, the baseline first, proposed included.
+    national: dict[str, tuple[NationalVersion, ...]] = field(default_factory=dict)
 
     def municipality(self, code: str) -> Municipality:
         """Return a municipality's rules or explain which codes exist."""
@@ -93,10 +107,11 @@ class RuleBook:
 
     def find_version(self, code: str, version: str) -> RuleVersion:
         """Return one named version of a municipality's rules."""
-        for v in self.history.get(code.lower(), ()):
+        every = (*self.history.get(code.lower(), ()), *self.proposed.get(code.lower(), ()))
+        for v in every:
             if v.version == version or v.stamp == version:
                 return v
-        known = ", ".join(v.version for v in self.history.get(code.lower(), ())) or "none"
+        known = ", ".join(v.version for v in every) or "none"
         raise ConfigError([f"{code}: no rule version {version!r}; versions: {known}"])
 
     def as_of(self, at: datetime) -> RuleBook:
@@ -113,6 +128,8 @@ class RuleBook:
                     {code: v.municipality for code, v in chosen.items()},
                     {code: v.stamp for code, v in chosen.items()},
                     self.history,
+                    self.proposed,
+                    self.national,
                 )
             self._as_of_cache[key] = cached
         return cached
@@ -127,7 +144,22 @@ class RuleBook:
             {**self.municipalities, key: chosen.municipality},
             {**self.versions, key: chosen.stamp},
             {**self.history, key: (chosen,)},
+            self.proposed,
+            self.national,
         )
+
+    def before(self, target: RuleVersion) -> RuleVersion:
+        """Return the version a later (or proposed) one changes: the one in force just before it."""
+        code = target.municipality.code
+        history = self.history[code]
+        index = next((n for n, v in enumerate(history) if v is target), None)
+        if index is not None:
+            return history[index - 1] if index else target
+        current = history[0]
+        for v in history[1:]:
+            if v.effective_from is not None and target.effective_from and v.effective_from <= target.effective_from:
+                current = v
+        return current
 
     def rules_for_deadline(self, code: str, rule_key: str, starts_at: datetime, case_opened_at: datetime) -> RuleBook:
         """Return the rules a deadline starting at a moment is planned with (a `keep` version grandfathers)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
 
@@ -124,12 +124,15 @@ class CadenceRule(DeadlineRule):
     """An obligation that recurs: `at_least` events in any rolling `due` window.
 
     With at_least 1 it is a maximum gap: the next meeting or offer within `due` of the last one
-    (the first within `first_due` of the application, if given). Each period is a deadline row
-    with reminders and an escalation ladder like any other.
+    (the first within `first_due` of the application, if given). With `window: first_period` it is
+    counted once per run instead: `at_least` events within the first `due` of the run (LAB § 31
+    stk. 3: 4 job conversations in the first 6 months), restarting with the run. Each period is a
+    deadline row with reminders and an escalation ladder like any other.
     """
 
     event: str
     at_least: int = Field(1, ge=1)
+    window: Literal["rolling", "first_period"] = "rolling"
     first_due: PositiveDuration | None = None
     on_change_due: PositiveDuration | None = None  # the first event after a change of target group
     label: str
@@ -140,6 +143,13 @@ class CadenceRule(DeadlineRule):
             raise ValueError(f"event: unknown event {self.event!r}; events are {', '.join(journey.EVENTS)}")
         if self.first_due and self.at_least > 1:
             raise ValueError("first_due: only for a maximum gap (at_least 1)")
+        if self.window == "first_period":
+            # The first period is `due` from the start of the run: a second "first" length would contradict it.
+            for name in ("first_due", "on_change_due"):
+                if getattr(self, name) is not None:
+                    raise ValueError(
+                        f"{name}: not with window first_period (its length is `due`, from the run's start)"
+                    )
         for i, before in enumerate(self.remind_before):
             for name, first in (("first_due", self.first_due), ("on_change_due", self.on_change_due)):
                 if first and before.nominal_hours >= first.nominal_hours:

@@ -297,3 +297,16 @@ class AuditEntry:
     municipality: str | None
     via: str
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A case exempted from a coverage target: the reason, by whom and when."""
+
+    case_id: str
+    municipality: str
+    target: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+    note: str | None = None

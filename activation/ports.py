@@ -13,6 +13,7 @@ from activation.model import (
     AuditEntry,
     Case,
     DeadlineRevision,
+    Exemption,
     FiredAlarm,
     LetterRequest,
     OpenDeadline,
@@ -261,6 +262,22 @@ class AccessLog(Protocol):
     def record_access(self, entries: Sequence[AuditEntry], now: datetime) -> None:
         """Write audit lines in this unit of work; they are never updated or deleted."""
         ...
+
+
+class CoverageExemptions(Protocol):
+    """Cases exempted from caseload coverage targets, one per case and target."""
+
+    def exemption(self, case_id: str, target: str) -> Exemption | None:
+        """Return the case's exemption from a target, if any."""
+        ...
+
+    def add_exemption(self, exemption: Exemption) -> bool:
+        """Record an exemption once per case and target; tell whether it was new."""
+        ...
+
+
+class ExemptionWork(Cases, CoverageExemptions, AccessLog, Protocol):
+    """Exempting a case: the case, its exemptions and the audit line written with it."""
 
 
 class Transaction(

@@ -36,3 +36,11 @@ def with_first_conversations(data: dict[str, Any]) -> None:
     groups = data.setdefault("groups", {})
     for group, rules in example()["groups"].items():
         groups.setdefault(group, {}).setdefault("cadences", {}).update(rules["cadences"])
+
+
+def with_rule_kinds(data: dict[str, Any]) -> None:
+    """Give Allerød every rule kind of the example: first-period cadences, coverage targets, self-booking."""
+    with_first_conversations(data)
+    shipped = example()
+    for key in ("coverage_targets", "exemption_reasons", "self_booking"):
+        data[key] = shipped[key]

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from activation.adapters import tables as t
+from activation.adapters.coverage_sql import ExemptionsSql
 from activation.adapters.db import reading
 from activation.adapters.sql_deadlines import DeadlinesSql, ObligationsSql, PausesSql, RuleVersionsSql
 from activation.adapters.sql_journey import CasesSql, JourneyStepsSql, TodosSql
@@ -115,5 +116,6 @@ class SqlTransaction(
     PausesSql,
     LettersSql,
     AccessLogSql,
+    ExemptionsSql,
 ):
     """One unit of work on a connection: every role of the Transaction port."""

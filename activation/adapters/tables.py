@@ -290,6 +290,23 @@ case_events = Table(
 )
 Index("ix_case_events_case", case_events.c.case_id, case_events.c.kind, case_events.c.occurred_at)
 
+# A case exempted from a caseload coverage target by a recorded, reasoned assessment (issue 13; from
+# 2026-07-01 up to 25 % of a group may be exempted, LOV nr. 1750 af 29/12/2025). One per case and target.
+coverage_exemptions = Table(
+    "coverage_exemptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("municipality", String(64), nullable=False),
+    Column("target", String(64), nullable=False),  # config: coverage_targets.<key>
+    Column("reason", String(64), nullable=False),  # config: exemption_reasons.<key>
+    Column("note", Text),
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("case_id", "target", name="uq_coverage_exemptions_case_target"),
+)
+Index("ix_coverage_exemptions_target", coverage_exemptions.c.municipality, coverage_exemptions.c.target)
+
 caseworker_changes = Table(
     "caseworker_changes",
     metadata,

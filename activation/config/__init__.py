@@ -12,6 +12,7 @@ A municipality file deep-merges over its baseline (mappings merge, lists and val
 Every error names the file that set the offending key.
 """
 
+from activation.config.law_rules import CoverageTarget, ExemptionReason, SelfBooking
 from activation.config.loading import DEFAULT_CONFIG_DIR, ENV_CONFIG_DIR, config_dir, load
 from activation.config.municipality import Municipality, RuleSet
 from activation.config.receivers import (
@@ -52,10 +53,12 @@ __all__ = [
     "CalendarRules",
     "ConfigError",
     "ContinuityAlert",
+    "CoverageTarget",
     "DeadlineRule",
     "EmailAddress",
     "EnvName",
     "EscalationStep",
+    "ExemptionReason",
     "Group",
     "HttpUrl",
     "Intervention",
@@ -68,6 +71,7 @@ __all__ = [
     "RuleBook",
     "RuleSet",
     "RuleVersion",
+    "SelfBooking",
     "Smtp",
     "StageSettings",
     "Strict",

@@ -9,6 +9,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from activation import journey
 from activation.calendar import WEEKDAYS, BusinessCalendar
+from activation.config.law_rules import CoverageTarget, ExemptionReason, SelfBooking
 from activation.config.receivers import Notifications, Smtp
 from activation.config.rules import (
     CadenceRule,
@@ -44,6 +45,9 @@ class RuleSet(Strict):
     continuity: ContinuityAlert | None = None
     source: str | None = None
     smtp: Smtp | None = None
+    coverage_targets: dict[str, CoverageTarget] = Field(default_factory=dict)
+    exemption_reasons: dict[str, ExemptionReason] = Field(default_factory=dict)
+    self_booking: SelfBooking | None = None
 
     @model_validator(mode="after")
     def _references(self) -> RuleSet:
@@ -68,6 +72,7 @@ class RuleSet(Strict):
                     raise ValueError(
                         f"groups.{group_name}.cadences.{cadence_name}.calendar: unknown calendar {cadence.calendar!r}"
                     )
+        self._check_coverage()
         if self.default_group is not None and self.default_group not in self.groups:
             raise ValueError(f"default_group: {self.default_group!r} is not one of the groups {', '.join(self.groups)}")
         for name, settings in self.stages.items():
@@ -76,6 +81,17 @@ class RuleSet(Strict):
             if settings.todo_role and settings.todo_role not in journey.ROLES:
                 raise ValueError(f"stages.{name}.todo_role: unknown role {settings.todo_role!r}")
         return self
+
+    def _check_coverage(self) -> None:
+        for key, target in self.coverage_targets.items():
+            group, _, cadence = target.obligation.partition(".")
+            if group not in self.groups or cadence not in self.groups[group].cadences:
+                known = ", ".join(f"{g}.{c}" for g, found in self.groups.items() for c in found.cadences)
+                raise ValueError(
+                    f"coverage_targets.{key}.obligation: unknown obligation {target.obligation!r}; obligations: {known}"
+                )
+            if target.max_exempt and not self.exemption_reasons:
+                raise ValueError(f"coverage_targets.{key}.max_exempt: exemptions need exemption_reasons to choose from")
 
 
 class Municipality(RuleSet):

@@ -1,0 +1,42 @@
+"""rule kinds of the law since 2020: coverage exemptions
+
+Revision ID: 0013
+Revises: 0010
+Create Date: 2026-12-02 13:00:00.000000
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import activation.adapters.tables
+
+
+revision = '0013'
+down_revision = '0010'  # other helpers add 0011/0012: the lead chains the numbers at merge
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # A case exempted from a caseload coverage target (issue 13): reason, who, when; one per case and target.
+    op.create_table(
+        'coverage_exemptions',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('case_id', sa.String(length=32), nullable=False),
+        sa.Column('municipality', sa.String(length=64), nullable=False),
+        sa.Column('target', sa.String(length=64), nullable=False),
+        sa.Column('reason', sa.String(length=64), nullable=False),
+        sa.Column('note', sa.Text(), nullable=True),
+        sa.Column('recorded_by', sa.String(length=128), nullable=False),
+        sa.Column('recorded_at', activation.adapters.tables.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['cases.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('case_id', 'target', name='uq_coverage_exemptions_case_target'),
+    )
+    with op.batch_alter_table('coverage_exemptions', schema=None) as batch_op:
+        batch_op.create_index('ix_coverage_exemptions_target', ['municipality', 'target'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('coverage_exemptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_coverage_exemptions_target')
+    op.drop_table('coverage_exemptions')

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from activation.access import User
+from activation.case_actions import workable_case
 from activation.config import CoverageTarget, Municipality, RuleBook
 from activation.errors import ConflictError, InputError, NotFoundError
 from activation.lifecycle import CaseStatus
@@ -75,6 +77,13 @@ class CoverageMonth:
         """Tell whether the target is reached (a current month: whether it still can be); None without cases."""
         value = self.reachable if self.current else self.share
         return None if value is None else value * 100 >= self.target - 1e-9
+
+    def figures(self) -> dict[str, object]:
+        """Return the month's counts and shares as plain values (CLI --json, the API)."""
+        counts = {k: getattr(self, k) for k in ("target", "cases", "met", "pending", "exempt", "over_cap", "allowed")}
+        month = f"{self.month[0]:04d}-{self.month[1]:02d}"
+        derived = {"counted": self.counted, "share": self.share, "reachable": self.reachable, "reached": self.reached}
+        return {"month": month, "forecast": self.current, **counts, **derived}
 
 
 def month_of(moment: datetime, timezone: str) -> tuple[int, int]:
@@ -189,3 +198,20 @@ def _target(municipality: Municipality, key: str) -> CoverageTarget:
     if not target.max_exempt:
         raise InputError(f"coverage target {key} allows no exemptions", {"target": "allows no exemptions"})
     return target
+
+
+def record_exemption_for(
+    store: UnitOfWork[ExemptionWork],
+    rules: RuleBook,
+    user: User,
+    case_id: str,
+    target_key: str,
+    reason: str,
+    now: datetime,
+    via: str,
+    note: str | None = None,
+) -> ExemptionRecorded:
+    """Exempt a case as a signed-in caseworker or team lead of its team (web, API)."""
+    with store.transaction() as tx:
+        workable_case(tx, user, case_id)
+    return record_exemption(store, rules, case_id, target_key, reason, now, user.username, user.role, via, note)

@@ -89,7 +89,7 @@ def period_due(
     else:
         base, length = run_start, rule.due
         what = f"at least {rule.at_least} {rule.event}s within {length}; {len(events)} so far"
-    due = calendar.add(base, length, extend_when_closed=rule.extend_when_closed)
+    due = calendar.add(base, length, extend_when_closed=rule.extend_when_closed, end_of_day=rule.end_of_day)
     from_text = calendar.local(base).strftime("%a %d %b %Y %H:%M")
     why = f"{rule.label}: {what}, counted from {from_text} on {calendar.name}; rule {rule_key} ({rule.source})"
     return base, due, why

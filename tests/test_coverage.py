@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from activation.errors import ConflictError, InputError
 from activation.model import Exemption
 from tests.conftest import COPENHAGEN, at
 from tests.rule_kinds_config import config_with, with_rule_kinds
+from tests.test_cli import run
+from tests.test_cli_errors import assert_one_line_mistake
 
 TARGET = CoverageTarget(label="offer", obligation="job_ready.first_offer", target=75, max_exempt=25, source="test")
 TZ = "Europe/Copenhagen"
@@ -180,3 +183,52 @@ def test_exemptions_without_reasons_to_choose_from_are_refused(tmp_path: Path) -
 
     with pytest.raises(ConfigError, match="max_exempt: exemptions need exemption_reasons"):
         load(config_with(tmp_path, no_reasons))
+
+
+def test_the_cli_exempts_a_case_once_and_shows_the_month_with_its_forecast(tmp_path: Path) -> None:
+    env = {"ACTIVATION_CONFIG_DIR": str(config_with(tmp_path, with_rule_kinds))}
+    cases = []
+    for ref in ("DK-1", "DK-2"):
+        applied = run(
+            tmp_path, "apply", "allerod", ref, "--group", "job_ready", "--now", "2026-11-02T10:00", "--json", env=env
+        )
+        assert applied.returncode == 0, applied.stderr
+        cases.append(json.loads(applied.stdout)["case_id"])
+    offered = run(
+        tmp_path, "event", cases[0], "--kind", "offer", "--at", "2027-01-04T10:00", "--now", "2027-01-04T11:00", env=env
+    )
+    assert offered.returncode == 0, offered.stderr
+    args = (
+        "exempt",
+        cases[1],
+        "--target",
+        "job_ready_offer",
+        "--reason",
+        "health",
+        "--by",
+        "cw-01",
+        "--now",
+        "2027-02-01T10:00",
+    )
+    first = run(tmp_path, *args, env=env)
+    assert first.returncode == 0 and f"Case {cases[1]} exempted from job_ready_offer (health) by cw-01" in first.stdout
+    assert "already exempted" in run(tmp_path, *args, env=env).stdout
+    shown = run(tmp_path, "coverage", "allerod", "--months", "1", "--now", "2027-05-10T10:00", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    [may] = json.loads(shown.stdout)["job_ready_offer"]
+    # 2 cases due 3 May: one met, one exempt (floor(2 x 25 %) = 0 allowed, so it counts as not met).
+    assert (may["month"], may["forecast"], may["cases"], may["met"], may["exempt"], may["over_cap"]) == (
+        "2027-05",
+        True,
+        2,
+        1,
+        0,
+        1,
+    )
+    assert may["share"] == 0.5
+    for wrong, message in [
+        (("exempt", cases[1], "--target", "job_ready_offer", "--reason", "bored"), "unknown reason 'bored'"),
+        (("exempt", "c-nobody", "--target", "job_ready_offer", "--reason", "health"), "unknown case 'c-nobody'"),
+        (("coverage", "karlskrona"), "karlskrona has no coverage targets"),
+    ]:
+        assert_one_line_mistake(run(tmp_path, *wrong, env=env), message)

@@ -96,6 +96,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "conversations": T_("cadence", "Job conversations"),
         "mentor_contact": T_("cadence", "Mentor contact"),
         "follow_up_meetings": T_("cadence", "Follow-up meetings"),
+        "first_conversations": T_("cadence", "Job conversations in the first 6 months"),
+        "first_offer": T_("cadence", "Offer in the first 6 months"),
     },
     "group": {
         "activity_ready": T_("group", "Activity-ready"),

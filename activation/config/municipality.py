@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 
 from pydantic import Field, PrivateAttr, model_validator
 
@@ -143,6 +143,14 @@ class Municipality(RuleSet):
                 yearly.add(parsed)
             else:
                 dated.add(parsed)
+        early: dict[date, time] = {}
+        yearly_early: dict[tuple[int, int], time] = {}
+        for text, closes in rules.early_closing.items():
+            parsed = _parse_closing_day(text, "early_closing")
+            if isinstance(parsed, tuple):
+                yearly_early[parsed] = closes
+            else:
+                early[parsed] = closes
         return BusinessCalendar(
             name=f"{self.code}/{name}",
             timezone=self.timezone,
@@ -150,6 +158,9 @@ class Municipality(RuleSet):
             closing_days=frozenset(dated),
             yearly_closing_days=frozenset(yearly),
             opening_hours={WEEKDAYS.index(d): w for d, w in rules.opening_hours.items()},
+            holiday_categories=tuple(rules.holiday_categories),
+            early_closing=early,
+            yearly_early_closing=yearly_early,
         )
 
     def rule(self, key: str) -> DeadlineRule:

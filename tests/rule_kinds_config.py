@@ -42,5 +42,5 @@ def with_rule_kinds(data: dict[str, Any]) -> None:
     """Give Allerød every rule kind of the example: first-period cadences, coverage targets, self-booking."""
     with_first_conversations(data)
     shipped = example()
-    for key in ("coverage_targets", "exemption_reasons", "self_booking"):
+    for key in ("coverage_targets", "exemption_reasons", "self_booking", "work_duty"):
         data[key] = shipped[key]

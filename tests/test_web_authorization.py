@@ -53,6 +53,8 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/cases/{case_id}/withdraw"): ACTORS,
     ("GET", "/cases/{case_id}/exemption"): ACTORS,
     ("POST", "/cases/{case_id}/exemption"): ACTORS,
+    ("GET", "/cases/{case_id}/week-plan"): ACTORS,
+    ("POST", "/cases/{case_id}/week-plan"): ACTORS,
     ("GET", "/console"): {"manager"},
     ("GET", "/console/audit"): {"manager"},
     ("GET", "/console/versions"): {"manager"},
@@ -72,6 +74,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/cases/{case_id}/start"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/withdraw"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/exemptions"): ACTORS,
+    ("POST", "/api/v1/cases/{case_id}/week-plans"): ACTORS,
     ("GET", "/api/v1/coverage"): {"manager"},
 }
 ROLES = ["anonymous", "caseworker", "team_lead", "manager", "operations", "outsider"]

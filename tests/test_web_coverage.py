@@ -124,3 +124,23 @@ def test_the_api_exempts_once_and_gives_the_manager_the_shares(site: Site) -> No
         1,
     )
     assert client.get("/api/v1/coverage", headers=site.bearer("caseworker")).status_code == 403
+
+
+def test_job_conversations_recorded_through_the_api_meet_the_first_period(site: Site) -> None:
+    [case_id] = site.job_ready_cases(1)
+    client = TestClient(site.app, base_url="https://testserver")
+    headers = site.bearer("caseworker")
+    closed = []
+    for when in ("2026-11-10T10:00:00+01:00", "2026-12-01T10:00:00+01:00", "2027-01-05T10:00:00+01:00"):
+        answer = client.post(
+            f"/api/v1/cases/{case_id}/events", json={"kind": "job_conversation", "occurred_at": when}, headers=headers
+        )
+        assert answer.status_code == 201, answer.text
+        closed += answer.json()["closed"]
+    assert [c for c in closed if "first_conversations" in c["deadline_id"]] == []  # 3 of 4: still owed
+    fourth = client.post(
+        f"/api/v1/cases/{case_id}/events",
+        json={"kind": "meeting", "occurred_at": "2027-01-20T10:00:00+01:00"},
+        headers=headers,
+    )
+    assert {"deadline_id": f"{case_id}.job_ready.first_conversations.0", "status": "met"} in fourth.json()["closed"]

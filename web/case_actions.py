@@ -79,6 +79,7 @@ def case_page_context(request: Request, user: User, case: Case, detail: CaseDeta
         "starters": tuple(journey.STARTERS),
         "exemptions": [(e, targets[e.target].label if e.target in targets else e.target) for e in exemptions],
         "may_exempt": any(t.max_exempt and t.group == case.group for t in targets.values()),
+        "work_duty": rt.rules.municipality(case.municipality).work_duty is not None,
     }
 
 

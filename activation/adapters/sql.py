@@ -21,6 +21,7 @@ from activation.adapters.sql_deadlines import DeadlinesSql, ObligationsSql, Paus
 from activation.adapters.sql_journey import CasesSql, JourneyStepsSql, TodosSql
 from activation.adapters.sql_reads import SqlReads
 from activation.adapters.sql_rows import SqlPart, add_to_outbox, insert_new
+from activation.adapters.work_duty_sql import WeekPlansSql
 from activation.model import AuditEntry, LetterRequest
 from activation.reads import Reads
 
@@ -117,5 +118,6 @@ class SqlTransaction(
     LettersSql,
     AccessLogSql,
     ExemptionsSql,
+    WeekPlansSql,
 ):
     """One unit of work on a connection: every role of the Transaction port."""

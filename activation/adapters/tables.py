@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -306,6 +307,23 @@ coverage_exemptions = Table(
     UniqueConstraint("case_id", "target", name="uq_coverage_exemptions_case_target"),
 )
 Index("ix_coverage_exemptions_target", coverage_exemptions.c.municipality, coverage_exemptions.c.target)
+
+# The work duty's plan for a case's week (LAB kap. 16 a): activities with hours, against the hours
+# required; one row per case and week, replaced when the plan is saved again (issue 13).
+week_plans = Table(
+    "week_plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("municipality", String(64), nullable=False),
+    Column("week_start", Date, nullable=False),  # a Monday
+    Column("required_hours", Float, nullable=False),
+    Column("activities", JSON, nullable=False),  # [[activity, hours], ...]
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("case_id", "week_start", name="uq_week_plans_case_week"),
+)
+Index("ix_week_plans_week", week_plans.c.municipality, week_plans.c.week_start)
 
 caseworker_changes = Table(
     "caseworker_changes",

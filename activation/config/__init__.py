@@ -12,7 +12,14 @@ A municipality file deep-merges over its baseline (mappings merge, lists and val
 Every error names the file that set the offending key.
 """
 
-from activation.config.law_rules import CoverageTarget, ExemptionReason, SelfBooking
+from activation.config.law_rules import (
+    MAX_HOURS_A_WEEK,
+    WORK_DUTY_KEY,
+    CoverageTarget,
+    ExemptionReason,
+    SelfBooking,
+    WorkDuty,
+)
 from activation.config.loading import DEFAULT_CONFIG_DIR, ENV_CONFIG_DIR, config_dir, load
 from activation.config.municipality import Municipality, RuleSet
 from activation.config.receivers import (
@@ -47,8 +54,10 @@ from activation.config.rules import (
 __all__ = [
     "DEFAULT_CONFIG_DIR",
     "ENV_CONFIG_DIR",
+    "MAX_HOURS_A_WEEK",
     "OPERATIONAL_KEYS",
     "TRANSITIONS",
+    "WORK_DUTY_KEY",
     "Backoff",
     "CadenceRule",
     "CalendarRules",
@@ -80,6 +89,7 @@ __all__ = [
     "Team",
     "VersionFile",
     "WallDelay",
+    "WorkDuty",
     "config_dir",
     "load",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from activation.config.rules import PositiveDuration, Strict
+from activation.config.rules import DeadlineRule, PositiveDuration, Strict
 from activation.durations import Unit
 
 
@@ -52,3 +52,17 @@ class SelfBooking(Strict):
                 f"min_notice: {self.min_notice}: give it in days or weeks, as the rule counts it (e.g. '8 days')"
             )
         return self
+
+
+WORK_DUTY_KEY = "work_duty_week"  # the rule key of the to-do a week short of hours creates
+MAX_HOURS_A_WEEK = 37  # LAB kap. 16 a (§ 105 a): up to 37 hours a week
+
+
+class WorkDuty(DeadlineRule):
+    """The work duty's hours a week (arbejdspligt, LAB kap. 16 a), and the to-do when a week falls short.
+
+    `due` and the ladder time the caseworker's to-do to plan the missing hours of a week.
+    """
+
+    label: str = Field(..., min_length=1)
+    hours_a_week: int = Field(..., ge=1, le=MAX_HOURS_A_WEEK, description="the hours a week required")

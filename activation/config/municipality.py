@@ -9,7 +9,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from activation import journey
 from activation.calendar import WEEKDAYS, BusinessCalendar
-from activation.config.law_rules import CoverageTarget, ExemptionReason, SelfBooking
+from activation.config.law_rules import WORK_DUTY_KEY, CoverageTarget, ExemptionReason, SelfBooking, WorkDuty
 from activation.config.receivers import Notifications, Smtp
 from activation.config.rules import (
     CadenceRule,
@@ -48,6 +48,7 @@ class RuleSet(Strict):
     coverage_targets: dict[str, CoverageTarget] = Field(default_factory=dict)
     exemption_reasons: dict[str, ExemptionReason] = Field(default_factory=dict)
     self_booking: SelfBooking | None = None
+    work_duty: WorkDuty | None = None
 
     @model_validator(mode="after")
     def _references(self) -> RuleSet:
@@ -73,6 +74,8 @@ class RuleSet(Strict):
                         f"groups.{group_name}.cadences.{cadence_name}.calendar: unknown calendar {cadence.calendar!r}"
                     )
         self._check_coverage()
+        if self.work_duty is not None and self.work_duty.calendar not in self.calendars:
+            raise ValueError(f"work_duty.calendar: unknown calendar {self.work_duty.calendar!r}")
         if self.default_group is not None and self.default_group not in self.groups:
             raise ValueError(f"default_group: {self.default_group!r} is not one of the groups {', '.join(self.groups)}")
         for name, settings in self.stages.items():
@@ -167,6 +170,8 @@ class Municipality(RuleSet):
         """Return the rule behind a deadline key: a stage deadline, or "<group>.<cadence>"."""
         if key.startswith("interventions."):
             return self.interventions[key.split(".", 1)[1]]
+        if key == WORK_DUTY_KEY and self.work_duty is not None:
+            return self.work_duty
         if "." in key:
             group, cadence = key.split(".", 1)
             return self.groups[group].cadences[cadence]

@@ -44,7 +44,7 @@ def _exempt(*cases: int) -> list[Exemption]:
     """Exemptions of these cases, recorded one day apart in the order given."""
     first = dk("2027-04-01 10:00")
     return [
-        Exemption(f"c{n}", "allerod", "job_ready_offer", "health", "cw-01", first + timedelta(days=i))
+        Exemption(f"c{n}", "allerod", "job_ready_offer", "finds_job_themselves", "cw-01", first + timedelta(days=i))
         for i, n in enumerate(cases)
     ]
 
@@ -112,11 +112,11 @@ def test_the_stored_caseload_shows_five_of_seven_for_may_and_exemptions_are_audi
         case_events.record_event(store, kinds, case_id, "offer", dk("2027-01-11 10:00"), dk("2027-01-11 10:00"), "cw")
     now = dk("2027-02-01 10:00")
     exempted = coverage.record_exemption(
-        store, kinds, cases[5], "job_ready_offer", "health", now, "cw-01", "caseworker", "cli"
+        store, kinds, cases[5], "job_ready_offer", "finds_job_themselves", now, "cw-01", "caseworker", "cli"
     )
     assert exempted.repeated is False
     again = coverage.record_exemption(
-        store, kinds, cases[5], "job_ready_offer", "health", now, "cw-01", "caseworker", "api"
+        store, kinds, cases[5], "job_ready_offer", "finds_job_themselves", now, "cw-01", "caseworker", "api"
     )
     assert again.repeated is True and again.exemption.recorded_at == now
     with pytest.raises(ConflictError, match="exempted from job_ready_offer on 2027-02-01 by cw-01"):
@@ -129,12 +129,12 @@ def test_the_stored_caseload_shows_five_of_seven_for_may_and_exemptions_are_audi
     assert (june.month, june.cases, june.current) == ((2027, 6), 0, True)
     assert (may.cases, may.met, may.exempt, may.counted, may.current) == (8, 5, 1, 7, False)
     assert may.share == pytest.approx(5 / 7) and may.reached is False
-    assert audited == 1 and [(e.reason, e.recorded_by) for e in listed] == [("health", "cw-01")]
+    assert audited == 1 and [(e.reason, e.recorded_by) for e in listed] == [("finds_job_themselves", "cw-01")]
 
 
 @pytest.mark.parametrize(
     ("target", "reason", "field"),
-    [("no_such_target", "health", "target"), ("job_ready_offer", "no_such_reason", "reason")],
+    [("no_such_target", "finds_job_themselves", "target"), ("job_ready_offer", "no_such_reason", "reason")],
 )
 def test_an_exemption_names_what_is_wrong(
     store: SqlStore, kinds: RuleBook, target: str, reason: str, field: str
@@ -151,7 +151,15 @@ def test_a_case_of_another_group_cannot_be_exempted_from_the_target(store: SqlSt
     case_id = services.record_application(store, kinds, "allerod", "dk-9", dk("2026-11-02 10:00")).case_id
     with pytest.raises(ConflictError, match="not an open case of group 'job_ready'"):
         coverage.record_exemption(
-            store, kinds, case_id, "job_ready_offer", "health", dk("2027-02-01 10:00"), "cw", "caseworker", "cli"
+            store,
+            kinds,
+            case_id,
+            "job_ready_offer",
+            "finds_job_themselves",
+            dk("2027-02-01 10:00"),
+            "cw",
+            "caseworker",
+            "cli",
         )
 
 
@@ -204,14 +212,17 @@ def test_the_cli_exempts_a_case_once_and_shows_the_month_with_its_forecast(tmp_p
         "--target",
         "job_ready_offer",
         "--reason",
-        "health",
+        "finds_job_themselves",
         "--by",
         "cw-01",
         "--now",
         "2027-02-01T10:00",
     )
     first = run(tmp_path, *args, env=env)
-    assert first.returncode == 0 and f"Case {cases[1]} exempted from job_ready_offer (health) by cw-01" in first.stdout
+    assert (
+        first.returncode == 0
+        and f"Case {cases[1]} exempted from job_ready_offer (finds_job_themselves) by cw-01" in first.stdout
+    )
     assert "already exempted" in run(tmp_path, *args, env=env).stdout
     shown = run(tmp_path, "coverage", "allerod", "--months", "1", "--now", "2027-05-10T10:00", "--json", env=env)
     assert shown.returncode == 0, shown.stderr
@@ -228,7 +239,10 @@ def test_the_cli_exempts_a_case_once_and_shows_the_month_with_its_forecast(tmp_p
     assert may["share"] == 0.5
     for wrong, message in [
         (("exempt", cases[1], "--target", "job_ready_offer", "--reason", "bored"), "unknown reason 'bored'"),
-        (("exempt", "c-nobody", "--target", "job_ready_offer", "--reason", "health"), "unknown case 'c-nobody'"),
+        (
+            ("exempt", "c-nobody", "--target", "job_ready_offer", "--reason", "finds_job_themselves"),
+            "unknown case 'c-nobody'",
+        ),
         (("coverage", "karlskrona"), "karlskrona has no coverage targets"),
     ]:
         assert_one_line_mistake(run(tmp_path, *wrong, env=env), message)

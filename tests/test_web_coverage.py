@@ -71,18 +71,24 @@ def test_a_caseworker_exempts_a_case_on_its_page_and_the_manager_sees_the_month(
     case_page = worker.get(f"/cases/{cases[2]}")
     assert f'href="/cases/{cases[2]}/exemption"' in case_page.text
     form = worker.get(f"/cases/{cases[2]}/exemption")
-    assert form.status_code == 200 and "Helbredsmæssige forhold" in form.text
+    assert form.status_code == 200 and "Vurderes selv at kunne komme i job" in form.text
     missing = worker.post(
         f"/cases/{cases[2]}/exemption", data={"csrf": csrf_of(form.text), "target": "job_ready_offer"}
     )
     assert missing.status_code == 422 and "Choose the reason." in missing.text
     done = worker.post(
         f"/cases/{cases[2]}/exemption",
-        data={"csrf": csrf_of(form.text), "target": "job_ready_offer", "reason": "health", "note": "Sygemeldt"},
+        data={
+            "csrf": csrf_of(form.text),
+            "target": "job_ready_offer",
+            "reason": "finds_job_themselves",
+            "note": "Har selv fundet job fra 1. juni",
+        },
         follow_redirects=False,
     )
     assert done.status_code == 303, done.text
-    assert "Exempted from coverage targets" in worker.get(f"/cases/{cases[2]}").text
+    shown = worker.get(f"/cases/{cases[2]}").text
+    assert "Exempted from coverage targets" in shown and "Vurderes selv at kunne komme i job" in shown
     assert Accounts(site.rt.engine).audit_count("exempt", cases[2]) == 1
     # In May 2027 (the first offers are due Monday 3 May): 4 cases, 2 met, floor(4 x 25 %) = 1 exempt: 2 of 3.
     site.clock.current = at("2027-06-01 09:00", COPENHAGEN)
@@ -97,13 +103,15 @@ def test_a_caseworker_exempts_a_case_on_its_page_and_the_manager_sees_the_month(
 def test_the_api_exempts_once_and_gives_the_manager_the_shares(site: Site) -> None:
     [case_id] = site.job_ready_cases(1)
     client = TestClient(site.app, base_url="https://testserver")
-    body = {"target": "job_ready_offer", "reason": "own_job_search"}
+    body = {"target": "job_ready_offer", "reason": "job_or_education_soon"}
     first = client.post(f"/api/v1/cases/{case_id}/exemptions", json=body, headers=site.bearer("caseworker"))
     assert first.status_code == 201, first.text
     again = client.post(f"/api/v1/cases/{case_id}/exemptions", json=body, headers=site.bearer("caseworker"))
     assert again.status_code == 200 and again.json()["repeated"] is True
     other = client.post(
-        f"/api/v1/cases/{case_id}/exemptions", json={**body, "reason": "health"}, headers=site.bearer("caseworker")
+        f"/api/v1/cases/{case_id}/exemptions",
+        json={**body, "reason": "finds_job_themselves"},
+        headers=site.bearer("caseworker"),
     )
     assert other.status_code == 409
     wrong = client.post(

@@ -28,7 +28,11 @@ class ExemptionIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"target": "job_ready_offer", "reason": "health", "note": "Sygemeldt"}]},
+        json_schema_extra={
+            "examples": [
+                {"target": "job_ready_offer", "reason": "finds_job_themselves", "note": "Har selv job fra 1/6"}
+            ]
+        },
     )
 
     target: str = Field(min_length=1, max_length=64, description="config: coverage_targets.<key>")

@@ -51,10 +51,10 @@ def coverage_report(
     from activation.adapters.db import reading
 
     rt = runtime()
-    m = rt.rules.municipality(municipality)
+    at = parse_time(now)
+    m = rt.rules.as_of(at).municipality(municipality)  # the rules in force at --now
     if not m.coverage_targets:
         raise UserError(f"{m.code} has no coverage targets (config: coverage_targets)")
-    at = parse_time(now)
     with reading(rt.engine) as conn:
         found = {key: target_coverage(conn, m, key, at, months) for key in m.coverage_targets}
     if as_json:

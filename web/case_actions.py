@@ -66,7 +66,7 @@ def case_page_context(request: Request, user: User, case: Case, detail: CaseDeta
         events = case_queries.events(conn, case.id)
         exemptions = case_exemptions(conn, case.id)
     may_act = access.may_work_case(user, case)
-    rules_here = rt.rules.municipality(case.municipality)
+    rules_here = rt.rules.as_of(clock(request).now()).municipality(case.municipality)
     targets, reasons = rules_here.coverage_targets, rules_here.exemption_reasons
     with rt.store.transaction() as tx:
         withdrawable = actions.withdrawable(tx, case) if may_act else None

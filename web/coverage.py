@@ -27,9 +27,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/console/coverage", response_class=HTMLResponse)
 def coverage_page(request: Request, months: str | None = None) -> Response:
     """Show each coverage target's share per month, exemptions counted, and the current month's forecast."""
-    _user, m = _manager(request)
+    _user, base = _manager(request)
     count, months_note = parse_months(months)
     now = clock(request).now()
+    m = runtime(request).rules.as_of(now).municipality(base.code)  # the rules in force today
     with reading(runtime(request).engine) as conn:
         targets = [
             (key, target, target_coverage(conn, m, key, now, count)) for key, target in m.coverage_targets.items()

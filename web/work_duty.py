@@ -23,7 +23,7 @@ ROWS = 6  # activity rows on the form
 
 
 def _next_monday(request: Request, case: Case) -> date:
-    tz = runtime(request).rules.municipality(case.municipality).timezone
+    tz = runtime(request).rules.municipality(case.municipality).timezone  # the same in every version
     return work_duty.this_monday(clock(request).now(), tz) + timedelta(weeks=1)
 
 
@@ -35,7 +35,7 @@ def _week_page(
     errors: dict[str, str] | None = None,
     problem: str | None = None,
 ) -> Response:
-    duty = runtime(request).rules.municipality(case.municipality).work_duty
+    duty = runtime(request).rules.as_of(clock(request).now()).municipality(case.municipality).work_duty
     return page(
         request,
         "case_week_plan.html.j2",
@@ -69,7 +69,7 @@ def week_plan_page(request: Request, case_id: str, week: str | None = None) -> R
     except ValueError:
         monday = _next_monday(request, case)
     monday -= timedelta(days=monday.weekday())
-    duty = runtime(request).rules.municipality(case.municipality).work_duty
+    duty = runtime(request).rules.as_of(clock(request).now()).municipality(case.municipality).work_duty
     plan = work_duty.week_plan(runtime(request).store, case, monday)
     return _week_page(request, case, _values_of(plan, monday, duty.hours_a_week if duty else None))
 

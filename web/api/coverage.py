@@ -141,8 +141,8 @@ def coverage_targets(
 ) -> CoverageOut:
     """Return each coverage target's share per month, exemptions counted, the current month as a forecast."""
     rt = runtime(request)
-    m = rt.rules.municipality(str(user.municipality))
     now = clock(request).now()
+    m = rt.rules.as_of(now).municipality(str(user.municipality))  # the rules in force today
     with reading(rt.engine) as conn:
         found = {key: target_coverage(conn, m, key, now, months) for key in m.coverage_targets}
     return CoverageOut(

@@ -16,6 +16,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 END_OF_DAY = time(23, 59, 59)  # `end_of_day`: a deadline in days lasts to the end of its last day
 DAY_UNITS = (Unit.DAYS, Unit.WEEKS, Unit.MONTHS)
 _SEARCH_LIMIT_DAYS = 800  # a calendar closed for more than two years is a configuration error
+_DAY_CACHE_MAX = 5000  # days whose opening periods a calendar keeps
 
 
 class CalendarError(ValueError):
@@ -79,6 +80,7 @@ class BusinessCalendar:
     early_closing: dict[date, time] = field(default_factory=dict)  # e.g. 2027-06-05 -> 12:00
     yearly_early_closing: dict[tuple[int, int], time] = field(default_factory=dict)  # (6, 5) -> 12:00
     _holiday_cache: dict[int, dict[date, str]] = field(default_factory=dict, repr=False)
+    _day_cache: dict[date, tuple[tuple[datetime, datetime], ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.timezone)
@@ -105,10 +107,18 @@ class BusinessCalendar:
             return "municipal closing day"
         return None
 
-    def windows(self, day: date) -> list[tuple[datetime, datetime]]:
+    def windows(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """Return the day's opening periods, an early closing applied; empty when closed all day."""
-        if not self.is_open_day(day):
-            return []
+        found = self._day_cache.get(day)
+        if found is None:
+            if len(self._day_cache) > _DAY_CACHE_MAX:
+                self._day_cache.clear()  # a long-running process counts over a few years' days at most
+            found = self._day_cache[day] = self._open_periods(day)
+        return found
+
+    def _open_periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        if day.weekday() not in self.opening_hours or self.holiday_name(day) is not None:
+            return ()
         closes_early = self.early_closing.get(day) or self.yearly_early_closing.get((day.month, day.day))
         found = []
         for w in self._hours[day.weekday()]:
@@ -117,14 +127,11 @@ class BusinessCalendar:
                 found.append(
                     (datetime.combine(day, w.opens, tzinfo=self.tz), datetime.combine(day, end, tzinfo=self.tz))
                 )
-        return found
+        return tuple(found)
 
     def is_open_day(self, day: date) -> bool:
         """Tell whether the office opens at all on this day."""
-        if day.weekday() not in self.opening_hours or self.holiday_name(day) is not None:
-            return False
-        closes_early = self.early_closing.get(day) or self.yearly_early_closing.get((day.month, day.day))
-        return closes_early is None or any(w.opens < closes_early for w in self._hours[day.weekday()])
+        return bool(self.windows(day))
 
     def _next_open_day(self, day: date) -> date:
         for _ in range(_SEARCH_LIMIT_DAYS):

@@ -8,11 +8,34 @@ from datetime import date, datetime, timedelta
 
 from activation import journey
 from activation.calendar import BusinessCalendar
-from activation.config import RuleBook
+from activation.config import Municipality, RuleBook
+from activation.durations import Duration
 from activation.errors import ConflictError, InputError, NotFoundError
 from activation.lifecycle import TodoStatus
 from activation.model import LetterRequest
 from activation.ports import Store
+
+
+@dataclass(frozen=True)
+class SelfBookingWindow:
+    """From when a meeting the citizen books themselves may be offered, and the rule behind it."""
+
+    earliest: datetime
+    min_notice: Duration
+    source: str
+
+
+def self_booking_window(municipality: Municipality, now: datetime) -> SelfBookingWindow | None:
+    """Return the earliest start a self-booked meeting may be offered at, or None where no rule says so.
+
+    STAR Q&A 20-02-2020: the booking deadline is at least 8 days, counted here in calendar days at
+    the same local clock time (README "Self-booking window"); no slot before it is offered.
+    """
+    rule = municipality.self_booking
+    if rule is None:
+        return None
+    earliest = municipality.calendar().add(now, rule.min_notice)
+    return SelfBookingWindow(earliest, rule.min_notice, rule.source)
 
 
 @dataclass(frozen=True)
@@ -93,13 +116,11 @@ def free_slots(
     found: list[datetime] = []
     days = _days(office, now, before, latest)
     for day in days:
-        window = office.opening_hours[day.weekday()]
-        opens = datetime.combine(day, window.opens, tzinfo=office.tz)
-        closes = datetime.combine(day, window.closes, tzinfo=office.tz)
-        starts = [opens + n * SLOT_STEP for n in range(int((closes - opens) / SLOT_STEP) + 1)]
+        # Each opening period of the day (a lunch break splits it; an early closing shortens it).
         fitting = [
             t
-            for t in starts
+            for opens, closes in office.windows(day)
+            for t in (opens + n * SLOT_STEP for n in range(int((closes - opens) / SLOT_STEP) + 1))
             if t > now
             and t + length <= closes
             and (before is None or t <= before)

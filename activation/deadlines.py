@@ -45,14 +45,13 @@ def plan_deadline(
     """Compute a deadline from its rule, counted on the rule's business calendar."""
     rule = municipality.rule(rule_key)
     calendar = municipality.calendar(rule.calendar)
-    due_at = calendar.add(started_at, rule.due, extend_when_closed=rule.extend_when_closed)
+    due_at = calendar.add(started_at, rule.due, extend_when_closed=rule.extend_when_closed, end_of_day=rule.end_of_day)
     alarms = plan_alarms(municipality, rule_key, due_at, not_before=started_at)
-    raw_due = calendar.add(started_at, rule.due)
-    extended = ""
+    raw_due = calendar.add(started_at, rule.due, end_of_day=rule.end_of_day)
+    extended = "; to the end of that day" if rule.end_of_day else ""
     if raw_due != due_at:
-        extended = (
-            f"; {raw_due:%a %d %b %H:%M} falls while the office is closed, so it moves to the end of the next opening"
-        )
+        to = "the end of the next day it opens" if rule.end_of_day else "the end of the next opening"
+        extended += f"; {raw_due:%a %d %b %H:%M} falls while the office is closed, so it moves to {to}"
     explanation = (
         f"{rule.due} from {start_event} at {calendar.local(started_at):%a %d %b %Y %H:%M}"
         f" counted on {calendar.describe()}{extended}; rule {rule_key} ({rule.source})"
@@ -96,7 +95,9 @@ def due_after_pause(
     rule = municipality.rule(rule_key)
     calendar = municipality.calendar(rule.calendar)
     if rule.restart_after_pause:
-        new_due = calendar.add(resumed_at, rule.restart_after_pause, extend_when_closed=rule.extend_when_closed)
+        new_due = calendar.add(
+            resumed_at, rule.restart_after_pause, extend_when_closed=rule.extend_when_closed, end_of_day=rule.end_of_day
+        )
         return new_due, f"restarted: {rule.restart_after_pause} from the end of the pause ({rule.restart_source})"
     if rule.due.unit.counts_open_time_only:
         left = calendar.open_time_between(paused_at, due_at)
@@ -104,7 +105,11 @@ def due_after_pause(
         return new_due, f"resumed with the {_hours(left)} of opening time that was left"
     left = due_at - paused_at
     new_due = resumed_at + left
-    if rule.extend_when_closed:
+    if rule.end_of_day:
+        # The time left runs to a new day; the deadline lasts to that day's end, as before the pause.
+        end = calendar.local(new_due).replace(hour=23, minute=59, second=59, microsecond=0)
+        new_due = calendar.end_of_open_day(new_due) if rule.extend_when_closed else end
+    elif rule.extend_when_closed:
         new_due = calendar.end_of_next_opening(new_due)
     return new_due, f"resumed with the {_hours(left)} that were left"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from activation.lifecycle import closing_status, is_overdue
@@ -297,3 +297,33 @@ class AuditEntry:
     municipality: str | None
     via: str
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A case exempted from a coverage target: the reason, by whom and when."""
+
+    case_id: str
+    municipality: str
+    target: str
+    reason: str
+    recorded_by: str
+    recorded_at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """A case's planned activities for one week (work duty, LAB kap. 16 a), against the hours required."""
+
+    case_id: str
+    week_start: date  # a Monday
+    required_hours: float
+    activities: tuple[tuple[str, float], ...]  # (activity, hours)
+    recorded_by: str
+    recorded_at: datetime
+
+    @property
+    def planned_hours(self) -> float:
+        """Return the hours planned in all."""
+        return sum(hours for _, hours in self.activities)

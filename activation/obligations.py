@@ -77,6 +77,10 @@ def period_due(
         else:
             base, length = run_start, rule.first_due or rule.due
             what = f"the first {rule.event} within {length}"
+    elif rule.window == "first_period":
+        # LAB § 31 stk. 3: N events within the first M of the run, counted from its start only.
+        base, length = run_start, rule.due
+        what = f"at least {rule.at_least} {rule.event}s within the first {length}; {len(events)} so far"
     elif len(events) >= rule.at_least:
         # At least N in any rolling window: the next one is needed before the N-th most recent
         # one drops out of the window.
@@ -85,7 +89,7 @@ def period_due(
     else:
         base, length = run_start, rule.due
         what = f"at least {rule.at_least} {rule.event}s within {length}; {len(events)} so far"
-    due = calendar.add(base, length, extend_when_closed=rule.extend_when_closed)
+    due = calendar.add(base, length, extend_when_closed=rule.extend_when_closed, end_of_day=rule.end_of_day)
     from_text = calendar.local(base).strftime("%a %d %b %Y %H:%M")
     why = f"{rule.label}: {what}, counted from {from_text} on {calendar.name}; rule {rule_key} ({rule.source})"
     return base, due, why
@@ -167,6 +171,13 @@ def renew_periods(
             still_open.append(current)
             continue
         counted = [e.occurred_at for e in state.events if e.kind == rule.event and e.occurred_at >= run_start]
+        if rule.window == "first_period" and len(counted) >= rule.at_least:
+            # The first period is owed once per run: met (or late) with the N-th event, no next period
+            # (LAB § 32: after the first 6 months the contact course is agreed case by case).
+            if current is not None:
+                status = closing_status(current.due_at, current.paused_since, at)
+                changes.closed.append((current.id, status.value, at))
+            continue
         # Events of the step that started the run (the meeting that changed the group) count.
         base, due, why = period_due(municipality, rule_key, rule, run_start, counted, state.changed_group)
         if current is not None and current.due_at == due:

@@ -6,13 +6,14 @@ import secrets
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 from activation.model import (
     AuditEntry,
     Case,
     DeadlineRevision,
+    Exemption,
     FiredAlarm,
     LetterRequest,
     OpenDeadline,
@@ -22,6 +23,7 @@ from activation.model import (
     Step,
     SweepReport,
     TodoView,
+    WeekPlan,
 )
 from activation.obligations import CaseObligations, ObligationChanges, RecordedEvent
 from activation.reads import OpenDeadlineOfRule, RuleChangeRecord
@@ -261,6 +263,38 @@ class AccessLog(Protocol):
     def record_access(self, entries: Sequence[AuditEntry], now: datetime) -> None:
         """Write audit lines in this unit of work; they are never updated or deleted."""
         ...
+
+
+class CoverageExemptions(Protocol):
+    """Cases exempted from caseload coverage targets, one per case and target."""
+
+    def exemption(self, case_id: str, target: str) -> Exemption | None:
+        """Return the case's exemption from a target, if any."""
+        ...
+
+    def add_exemption(self, exemption: Exemption) -> bool:
+        """Record an exemption once per case and target; tell whether it was new."""
+        ...
+
+
+class ExemptionWork(Cases, CoverageExemptions, AccessLog, Protocol):
+    """Exempting a case: the case, its exemptions and the audit line written with it."""
+
+
+class WeekPlans(Protocol):
+    """The work duty's week plans, one per case and week."""
+
+    def save_week_plan(self, plan: WeekPlan) -> None:
+        """Save a case's plan for a week, replacing the week's earlier one."""
+        ...
+
+    def week_plans(self, municipality: str, since: date, until: date, case_id: str | None = None) -> list[WeekPlan]:
+        """Return the week plans starting from since up to (not including) until, of one case if given."""
+        ...
+
+
+class WeekPlanWork(Cases, Todos, JourneySteps, WeekPlans, AccessLog, Protocol):
+    """Saving a week plan: the case, its plans, the shortfall to-do and the audit line."""
 
 
 class Transaction(

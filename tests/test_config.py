@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -169,7 +169,7 @@ def test_allerod_extends_the_danish_baseline(shipped: RuleBook) -> None:
     assert str(allerod.deadlines["assessment"].due) == "1 month"  # from dk.yaml
     office = allerod.calendar()
     assert office.holiday_country == "DK"
-    assert (6, 5) in office.yearly_closing_days  # Grundlovsdag
+    assert office.yearly_early_closing[(6, 5)] == time(12, 0)  # Grundlovsdag: closes at noon
 
 
 def test_a_municipality_is_found_whatever_the_case_of_its_code(shipped: RuleBook) -> None:

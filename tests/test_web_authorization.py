@@ -51,10 +51,15 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/cases/{case_id}/start"): ACTORS,
     ("GET", "/cases/{case_id}/withdraw"): ACTORS,
     ("POST", "/cases/{case_id}/withdraw"): ACTORS,
+    ("GET", "/cases/{case_id}/exemption"): ACTORS,
+    ("POST", "/cases/{case_id}/exemption"): ACTORS,
+    ("GET", "/cases/{case_id}/week-plan"): ACTORS,
+    ("POST", "/cases/{case_id}/week-plan"): ACTORS,
     ("GET", "/console"): {"manager"},
     ("GET", "/console/audit"): {"manager"},
     ("GET", "/console/versions"): {"manager"},
     ("GET", "/console/simulate"): {"manager"},
+    ("GET", "/console/coverage"): {"manager"},
     ("POST", "/console/versions/{version}/apply"): {"manager"},
     ("GET", "/operations"): {"operations"},
     ("POST", "/api/v1/applications"): CASE_ROLES,
@@ -68,6 +73,9 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/cases/{case_id}/events"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/start"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/withdraw"): ACTORS,
+    ("POST", "/api/v1/cases/{case_id}/exemptions"): ACTORS,
+    ("POST", "/api/v1/cases/{case_id}/week-plans"): ACTORS,
+    ("GET", "/api/v1/coverage"): {"manager"},
 }
 ROLES = ["anonymous", "caseworker", "team_lead", "manager", "operations", "outsider"]
 

@@ -354,7 +354,21 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(SignInMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from web import api, case_actions, console, inbox, operations, pages, profile, search, team, todo_page, versions
+    from web import (
+        api,
+        case_actions,
+        console,
+        coverage,
+        inbox,
+        operations,
+        pages,
+        profile,
+        search,
+        team,
+        todo_page,
+        versions,
+        work_duty,
+    )
 
     app.include_router(pages.router)
     app.include_router(inbox.router)
@@ -365,6 +379,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(profile.router)
     app.include_router(console.router)
     app.include_router(versions.router)
+    app.include_router(coverage.router)
+    app.include_router(work_duty.router)
     app.include_router(operations.router)
     app.include_router(api.router)
 

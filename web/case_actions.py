@@ -18,6 +18,7 @@ from activation import access, journey
 from activation import case_actions as actions
 from activation.access import User
 from activation.adapters.accounts import AuditEntry
+from activation.adapters.coverage_sql import case_exemptions
 from activation.adapters.db import reading
 from activation.errors import HTTP_STATUS, InputError
 from activation.model import Case
@@ -63,7 +64,10 @@ def case_page_context(request: Request, user: User, case: Case, detail: CaseDeta
     with reading(rt.engine) as conn:
         booked = case_queries.bookings(conn, case.id)
         events = case_queries.events(conn, case.id)
+        exemptions = case_exemptions(conn, case.id)
     may_act = access.may_work_case(user, case)
+    rules_here = rt.rules.as_of(clock(request).now()).municipality(case.municipality)
+    targets, reasons = rules_here.coverage_targets, rules_here.exemption_reasons
     with rt.store.transaction() as tx:
         withdrawable = actions.withdrawable(tx, case) if may_act else None
     return {
@@ -74,6 +78,16 @@ def case_page_context(request: Request, user: User, case: Case, detail: CaseDeta
         "may_withdraw": withdrawable is not None,
         "periods_closed": [d for d in detail.deadlines if d.todo_id is None and d.status in ("met", "missed")],
         "starters": tuple(journey.STARTERS),
+        "exemptions": [
+            (
+                e,
+                targets[e.target].label if e.target in targets else e.target,
+                reasons[e.reason].label if e.reason in reasons else e.reason,
+            )
+            for e in exemptions
+        ],
+        "may_exempt": any(t.max_exempt and t.group == case.group for t in targets.values()),
+        "work_duty": rules_here.work_duty is not None,
     }
 
 

@@ -48,6 +48,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "health_consent": T_("todo", "Record the citizen's consent to fetch health information"),
         "health_certificate": T_("todo", "Request the medical certificate and file it when it arrives"),
         "coordinated_plan": T_("todo", "Write the coordinated plan (DK rehabilitation plan, LAB § 30 a; SE SIP)"),
+        "work_duty_week": T_("todo", "Plan the missing activity hours of the week (work duty)"),
     },
     "outcome": {
         "received": T_("outcome", "Received"),
@@ -90,12 +91,15 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "health_consent": T_("deadline", "Health consent"),
         "health_certificate": T_("deadline", "Health certificate"),
         "coordinated_plan": T_("deadline", "Coordinated plan"),
+        "work_duty_week": T_("deadline", "Week plan (work duty)"),
     },
     "cadence": {
         "offer": T_("cadence", "Offer (no passive period)"),
         "conversations": T_("cadence", "Job conversations"),
         "mentor_contact": T_("cadence", "Mentor contact"),
         "follow_up_meetings": T_("cadence", "Follow-up meetings"),
+        "first_conversations": T_("cadence", "Job conversations in the first 6 months"),
+        "first_offer": T_("cadence", "Offer in the first 6 months"),
     },
     "group": {
         "activity_ready": T_("group", "Activity-ready"),

@@ -15,11 +15,13 @@ from datetime import datetime
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from activation.adapters import tables as t
+from activation.adapters.coverage_sql import ExemptionsSql
 from activation.adapters.db import reading
 from activation.adapters.sql_deadlines import DeadlinesSql, ObligationsSql, PausesSql, RuleVersionsSql
 from activation.adapters.sql_journey import CasesSql, JourneyStepsSql, TodosSql
 from activation.adapters.sql_reads import SqlReads
 from activation.adapters.sql_rows import SqlPart, add_to_outbox, insert_new
+from activation.adapters.work_duty_sql import WeekPlansSql
 from activation.model import AuditEntry, LetterRequest
 from activation.reads import Reads
 
@@ -115,5 +117,7 @@ class SqlTransaction(
     PausesSql,
     LettersSql,
     AccessLogSql,
+    ExemptionsSql,
+    WeekPlansSql,
 ):
     """One unit of work on a connection: every role of the Transaction port."""

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -295,6 +296,40 @@ case_events = Table(
     UniqueConstraint("event_id", name="uq_case_events_event_id"),
 )
 Index("ix_case_events_case", case_events.c.case_id, case_events.c.kind, case_events.c.occurred_at)
+
+# A case exempted from a caseload coverage target by a recorded, reasoned assessment (issue 13; from
+# 2026-07-01 up to 25 % of a group may be exempted, LOV nr. 1750 af 29/12/2025). One per case and target.
+coverage_exemptions = Table(
+    "coverage_exemptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("municipality", String(64), nullable=False),
+    Column("target", String(64), nullable=False),  # config: coverage_targets.<key>
+    Column("reason", String(64), nullable=False),  # config: exemption_reasons.<key>
+    Column("note", Text),
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("case_id", "target", name="uq_coverage_exemptions_case_target"),
+)
+Index("ix_coverage_exemptions_target", coverage_exemptions.c.municipality, coverage_exemptions.c.target)
+
+# The work duty's plan for a case's week (LAB kap. 16 a): activities with hours, against the hours
+# required; one row per case and week, replaced when the plan is saved again (issue 13).
+week_plans = Table(
+    "week_plans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("municipality", String(64), nullable=False),
+    Column("week_start", Date, nullable=False),  # a Monday
+    Column("required_hours", Float, nullable=False),
+    Column("activities", JSON, nullable=False),  # [[activity, hours], ...]
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("case_id", "week_start", name="uq_week_plans_case_week"),
+)
+Index("ix_week_plans_week", week_plans.c.municipality, week_plans.c.week_start)
 
 caseworker_changes = Table(
     "caseworker_changes",

@@ -12,6 +12,14 @@ A municipality file deep-merges over its baseline (mappings merge, lists and val
 Every error names the file that set the offending key.
 """
 
+from activation.config.law_rules import (
+    MAX_HOURS_A_WEEK,
+    WORK_DUTY_KEY,
+    CoverageTarget,
+    ExemptionReason,
+    SelfBooking,
+    WorkDuty,
+)
 from activation.config.loading import DEFAULT_CONFIG_DIR, ENV_CONFIG_DIR, config_dir, load
 from activation.config.municipality import Municipality, RuleSet
 from activation.config.receivers import (
@@ -34,6 +42,7 @@ from activation.config.rules import (
     EscalationStep,
     Group,
     Intervention,
+    OpeningHours,
     OpeningWindow,
     PauseBasis,
     PositiveDuration,
@@ -45,22 +54,27 @@ from activation.config.rules import (
 __all__ = [
     "DEFAULT_CONFIG_DIR",
     "ENV_CONFIG_DIR",
+    "MAX_HOURS_A_WEEK",
     "OPERATIONAL_KEYS",
     "TRANSITIONS",
+    "WORK_DUTY_KEY",
     "Backoff",
     "CadenceRule",
     "CalendarRules",
     "ConfigError",
     "ContinuityAlert",
+    "CoverageTarget",
     "DeadlineRule",
     "EmailAddress",
     "EnvName",
     "EscalationStep",
+    "ExemptionReason",
     "Group",
     "HttpUrl",
     "Intervention",
     "Municipality",
     "Notifications",
+    "OpeningHours",
     "OpeningWindow",
     "PauseBasis",
     "PositiveDuration",
@@ -68,12 +82,14 @@ __all__ = [
     "RuleBook",
     "RuleSet",
     "RuleVersion",
+    "SelfBooking",
     "Smtp",
     "StageSettings",
     "Strict",
     "Team",
     "VersionFile",
     "WallDelay",
+    "WorkDuty",
     "config_dir",
     "load",
 ]

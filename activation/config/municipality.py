@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 
 from pydantic import Field, PrivateAttr, model_validator
 
 from activation import journey
 from activation.calendar import WEEKDAYS, BusinessCalendar
+from activation.config.law_rules import WORK_DUTY_KEY, CoverageTarget, ExemptionReason, SelfBooking, WorkDuty
 from activation.config.receivers import Notifications, Smtp
 from activation.config.rules import (
     CadenceRule,
@@ -46,6 +47,10 @@ class RuleSet(Strict):
     # The act a letter cites, taken from the rules of the case (SoL 2001:453 before 1 July 2025, 2025:400 after).
     legal_basis: str | None = None
     smtp: Smtp | None = None
+    coverage_targets: dict[str, CoverageTarget] = Field(default_factory=dict)
+    exemption_reasons: dict[str, ExemptionReason] = Field(default_factory=dict)
+    self_booking: SelfBooking | None = None
+    work_duty: WorkDuty | None = None
 
     @model_validator(mode="after")
     def _references(self) -> RuleSet:
@@ -70,6 +75,9 @@ class RuleSet(Strict):
                     raise ValueError(
                         f"groups.{group_name}.cadences.{cadence_name}.calendar: unknown calendar {cadence.calendar!r}"
                     )
+        self._check_coverage()
+        if self.work_duty is not None and self.work_duty.calendar not in self.calendars:
+            raise ValueError(f"work_duty.calendar: unknown calendar {self.work_duty.calendar!r}")
         if self.default_group is not None and self.default_group not in self.groups:
             raise ValueError(f"default_group: {self.default_group!r} is not one of the groups {', '.join(self.groups)}")
         for name, settings in self.stages.items():
@@ -78,6 +86,17 @@ class RuleSet(Strict):
             if settings.todo_role and settings.todo_role not in journey.ROLES:
                 raise ValueError(f"stages.{name}.todo_role: unknown role {settings.todo_role!r}")
         return self
+
+    def _check_coverage(self) -> None:
+        for key, target in self.coverage_targets.items():
+            group, _, cadence = target.obligation.partition(".")
+            if group not in self.groups or cadence not in self.groups[group].cadences:
+                known = ", ".join(f"{g}.{c}" for g, found in self.groups.items() for c in found.cadences)
+                raise ValueError(
+                    f"coverage_targets.{key}.obligation: unknown obligation {target.obligation!r}; obligations: {known}"
+                )
+            if target.max_exempt and not self.exemption_reasons:
+                raise ValueError(f"coverage_targets.{key}.max_exempt: exemptions need exemption_reasons to choose from")
 
 
 class Municipality(RuleSet):
@@ -129,6 +148,14 @@ class Municipality(RuleSet):
                 yearly.add(parsed)
             else:
                 dated.add(parsed)
+        early: dict[date, time] = {}
+        yearly_early: dict[tuple[int, int], time] = {}
+        for text, closes in rules.early_closing.items():
+            parsed = _parse_closing_day(text, "early_closing")
+            if isinstance(parsed, tuple):
+                yearly_early[parsed] = closes
+            else:
+                early[parsed] = closes
         return BusinessCalendar(
             name=f"{self.code}/{name}",
             timezone=self.timezone,
@@ -136,12 +163,17 @@ class Municipality(RuleSet):
             closing_days=frozenset(dated),
             yearly_closing_days=frozenset(yearly),
             opening_hours={WEEKDAYS.index(d): w for d, w in rules.opening_hours.items()},
+            holiday_categories=tuple(rules.holiday_categories),
+            early_closing=early,
+            yearly_early_closing=yearly_early,
         )
 
     def rule(self, key: str) -> DeadlineRule:
         """Return the rule behind a deadline key: a stage deadline, or "<group>.<cadence>"."""
         if key.startswith("interventions."):
             return self.interventions[key.split(".", 1)[1]]
+        if key == WORK_DUTY_KEY and self.work_duty is not None:
+            return self.work_duty
         if "." in key:
             group, cadence = key.split(".", 1)
             return self.groups[group].cadences[cadence]

@@ -201,3 +201,20 @@ def test_the_sso_header_is_ignored_from_an_untrusted_address(web: Web) -> None:
     web.settings.trusted_proxies = ("10.0.0.1/32",)
     response = web.client().get("/inbox", headers={"X-Remote-User": "cw-01"}, follow_redirects=False)
     assert response.status_code == 303
+
+
+def test_pages_name_the_caseworker_and_keep_the_rule_version_behind_the_details(web: Web) -> None:
+    from tests.i18n_support import visible_text
+
+    case_id = _case_for(web, "ref-names")
+    lead = web.client("team_lead")
+    team_inbox = visible_text(lead.get("/inbox?holder=team").text)
+    assert "Caseworker One" in team_inbox and "cw-01" not in team_inbox
+    page = lead.get(f"/cases/{case_id}").text
+    facts = visible_text(page.split("</dl>", 1)[0])
+    assert "Caseworker One" in facts and "cw-01" not in facts
+    # The version stamp (a configuration hash) is technical detail: inside the disclosure, not beside the rule.
+    deadlines = page.split("<h2>Deadlines</h2>", 1)[1].split("</table>", 1)[0]
+    rows = deadlines.split("<tr>")[2:]
+    assert rows and all("rules karlskrona-" in row.split("<details", 1)[1] for row in rows)
+    assert not any("rules karlskrona-" in row.split("<details", 1)[0] for row in rows)

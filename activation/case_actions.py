@@ -60,6 +60,18 @@ def workable_todo(tx: CasesAndTodos, user: User, todo_id: str) -> tuple[TodoView
     return todo, case
 
 
+def case_to_act_on(store: Store, user: User, case_id: str) -> Case:
+    """Return a case the user may act on, read in a transaction of its own (refused as workable_case does)."""
+    with store.transaction() as tx:
+        return workable_case(tx, user, case_id)
+
+
+def todo_to_work(store: Store, user: User, todo_id: str) -> tuple[TodoView, Case]:
+    """Return a to-do the user may work, with its case, read in a transaction of its own."""
+    with store.transaction() as tx:
+        return workable_todo(tx, user, todo_id)
+
+
 @dataclass(frozen=True)
 class MeetingChoices:
     """Free times for a meeting to-do: inside opening hours and, where possible, before its deadline."""
@@ -81,8 +93,7 @@ def meeting_choices(
     count: int = 10,
 ) -> MeetingChoices:
     """Return the next free times of this length for a meeting to-do (a follow-up: the last before it is due)."""
-    with store.transaction() as tx:
-        todo, case = workable_todo(tx, user, todo_id)
+    todo, case = todo_to_work(store, user, todo_id)
     office = rules.as_of(now).municipality(case.municipality).calendar()
     latest = todo.kind in journey.scheduled_kinds()
     slots = free_slots(office, minutes, now, todo.due_at, taken, count, latest)
@@ -104,8 +115,7 @@ def book_for(
     via: str,
 ) -> tuple[Booked, Case]:
     """Book (or rebook) a meeting to-do's time as a signed-in user; the citizen gets an invitation and .ics."""
-    with store.transaction() as tx:
-        _todo, case = workable_todo(tx, user, todo_id)
+    _todo, case = todo_to_work(store, user, todo_id)
     within_reach(starts_at, now, "starts_at")
     return book_meeting(store, rules, todo_id, starts_at, now, minutes, place.strip(), actor(user, via)), case
 
@@ -124,8 +134,7 @@ def pause_for(
     via: str,
 ) -> tuple[pauses.PauseResult, Case]:
     """Pause a case's clocks on a legal ground as a signed-in user."""
-    with store.transaction() as tx:
-        case = workable_case(tx, user, case_id)
+    case = case_to_act_on(store, user, case_id)
     within_reach(starts_at, now, "starts_at")
     if ends_at is not None:
         within_reach(ends_at, now, "ends_at")
@@ -175,8 +184,7 @@ def record_event_for(
     via: str,
 ) -> tuple[case_events.EventRecorded, Case]:
     """Record a job conversation or an offer outside the stages as a signed-in user."""
-    with store.transaction() as tx:
-        case = workable_case(tx, user, case_id)
+    case = case_to_act_on(store, user, case_id)
     within_reach(occurred_at, now, "occurred_at")
     done = case_events.record_event(
         store, rules, case_id, kind, occurred_at, now, user.username, note, key, actor(user, via)
@@ -188,8 +196,7 @@ def start_for(
     store: Store, rules: RuleBook, user: User, case_id: str, what: str, now: datetime, *, via: str
 ) -> TodoView:
     """Start health information (consent first) or a coordinated plan on a case as a signed-in user."""
-    with store.transaction() as tx:
-        workable_case(tx, user, case_id)
+    case_to_act_on(store, user, case_id)
     return services.start_beside(store, rules, case_id, what, now, actor(user, via))
 
 

@@ -13,7 +13,7 @@ from activation import services
 from activation.adapters import tables as t
 from activation.adapters.accounts import Accounts
 from tests.conftest import at
-from tests.web_support import Web, make_web
+from tests.web_support import Web, audit_log_unavailable, make_web
 
 NOW = at("2026-11-23 09:00")
 OPERATIONS = {
@@ -162,8 +162,6 @@ WRITES = {
 def test_an_operation_and_its_audit_line_are_written_together_or_not_at_all(
     web: Web, action: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from activation.adapters.sql import SqlTransaction
-
     case_id = _case_for(web, f"api-together-{action}")
     path, body, table = WRITES[action]
     web.clock.current = at("2026-12-01 10:00")
@@ -175,11 +173,8 @@ def test_an_operation_and_its_audit_line_are_written_together_or_not_at_all(
             status = conn.execute(select(t.cases.c.status).where(t.cases.c.id == case_id)).scalar_one()
         return rows, _audited(web, action, case_id), status
 
-    def unavailable(*_args: object) -> None:
-        raise RuntimeError("the audit log cannot be written")
-
     before = written()
-    monkeypatch.setattr(SqlTransaction, "record_access", unavailable)
+    audit_log_unavailable(monkeypatch)
     with pytest.raises(RuntimeError, match="audit log"):
         api.post(path.format(case=case_id), body)
     assert written() == before

@@ -16,7 +16,7 @@ from activation.adapters.accounts import Accounts
 from activation.ports import TodoFilter
 from tests.conftest import at
 from tests.i18n_support import english_left, visible_text
-from tests.web_support import PASSWORD, Web, csrf_of, make_web
+from tests.web_support import PASSWORD, Web, audit_log_unavailable, csrf_of, make_web
 
 NOW = at("2026-11-23 09:00")  # Monday; Karlskrona's 48 hours: the first meeting is due Wednesday 09:00
 
@@ -413,8 +413,6 @@ ACTIONS = {
 def test_an_action_on_the_case_page_and_its_audit_line_are_written_together_or_not_at_all(
     web: Web, action: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from activation.adapters.sql import SqlTransaction
-
     case_id = _case_for(web, f"ref-together-{action}")
     form_page, target, form = ACTIONS[action]
     form_page, target = form_page.format(case=case_id), target.format(case=case_id)
@@ -422,11 +420,8 @@ def test_an_action_on_the_case_page_and_its_audit_line_are_written_together_or_n
     client = web.client("caseworker")
     before = _written(web, case_id, action)
 
-    def unavailable(*_args: object) -> None:
-        raise RuntimeError("the audit log cannot be written")
-
     # The audit line cannot be written: the action is not recorded either (it was, when the line came after).
-    monkeypatch.setattr(SqlTransaction, "record_access", unavailable)
+    audit_log_unavailable(monkeypatch)
     with pytest.raises(RuntimeError, match="audit log"):
         _post(client, form_page, target, form)
     assert _written(web, case_id, action) == before

@@ -34,8 +34,7 @@ def _tz(request: Request, case: Case) -> str:
 
 
 def _workable_case(request: Request, user: User, case_id: str) -> Case:
-    with runtime(request).store.transaction() as tx:
-        return actions.workable_case(tx, user, case_id)
+    return actions.case_to_act_on(runtime(request).store, user, case_id)
 
 
 def _refusal(
@@ -91,8 +90,7 @@ def _book_page(
 ) -> Response:
     rt = runtime(request)
     now = clock(request).now()
-    with rt.store.transaction() as tx:
-        todo, case = actions.workable_todo(tx, user, todo_id)
+    todo, case = actions.todo_to_work(rt.store, user, todo_id)
     if todo.kind not in journey.meeting_kinds() or todo.status != "open":
         message = _("This to-do is no longer an open meeting.")
         return page(request, "error.html.j2", 409, title=_("Cannot do that"), message=message)
@@ -141,8 +139,7 @@ def book(
     user = require(request, *ACTORS)
     check_csrf(request, csrf)
     rt = runtime(request)
-    with rt.store.transaction() as tx:
-        todo, case = actions.workable_todo(tx, user, todo_id)
+    todo, case = actions.todo_to_work(rt.store, user, todo_id)
     values = {"slot": slot, "starts_at": starts_at, "place": place}
     length = _minutes(minutes)
     try:

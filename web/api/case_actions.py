@@ -55,14 +55,12 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 
 def _workable_case(request: Request, case_id: Annotated[str, CASE_ID], user: ApiUser) -> Case:
     """Return the case the user may act on; checked before the body is read."""
-    with runtime(request).store.transaction() as tx:
-        return actions.workable_case(tx, user, case_id)
+    return actions.case_to_act_on(runtime(request).store, user, case_id)
 
 
 def _workable_todo(request: Request, todo_id: Annotated[str, TODO_ID], user: ApiUser) -> tuple[TodoView, Case]:
     """Return the to-do the user may work, with its case; checked before the body is read."""
-    with runtime(request).store.transaction() as tx:
-        return actions.workable_todo(tx, user, todo_id)
+    return actions.todo_to_work(runtime(request).store, user, todo_id)
 
 
 WorkableCase = Annotated[Case, Depends(_workable_case)]

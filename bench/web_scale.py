@@ -3,7 +3,7 @@
 Run from the repository root with the project's venv active:
 
     python bench/web_scale.py                                  # SQLite, 50,000 open cases, 200 requests a page
-    python bench/web_scale.py --cases 2000 --requests 50       # a quick run
+    python bench/web_scale.py --cases 2000 --template 100 --requests 20 --warmup 2 --connections kept --sql-repeat 0
     python bench/web_scale.py --url postgresql://postgres@127.0.0.1:5432/test          # PostgreSQL only
     python bench/web_scale.py --url postgresql://postgres@127.0.0.1:5432/test --both   # both, one after the other
 

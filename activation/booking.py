@@ -12,7 +12,7 @@ from activation.config import Municipality, RuleBook
 from activation.durations import Duration
 from activation.errors import ConflictError, InputError, NotFoundError
 from activation.lifecycle import TodoStatus
-from activation.model import LetterRequest
+from activation.model import Actor, LetterRequest
 from activation.ports import Store
 
 
@@ -49,9 +49,19 @@ class Booked:
 
 
 def book_meeting(
-    store: Store, rules: RuleBook, todo_id: str, starts_at: datetime, now: datetime, minutes: int = 60, place: str = ""
+    store: Store,
+    rules: RuleBook,
+    todo_id: str,
+    starts_at: datetime,
+    now: datetime,
+    minutes: int = 60,
+    place: str = "",
+    actor: Actor | None = None,
 ) -> Booked:
-    """Book the time of a meeting to-do; the citizen gets an invitation with an .ics file."""
+    """Book the time of a meeting to-do; the citizen gets an invitation with an .ics file.
+
+    With `actor`, their audit line is written in the same transaction.
+    """
     rules = rules.as_of(now)
     if not 15 <= minutes <= 240:
         raise InputError("a meeting lasts from 15 to 240 minutes", {"minutes": "from 15 to 240"})
@@ -91,6 +101,9 @@ def book_meeting(
         }
         letter = LetterRequest(letter_id, case.id, todo_id, "meeting_booked", municipality.language, context)
         tx.add_letters([letter], now)
+        if actor is not None:
+            detail = f"{todo_id} at {starts_at.isoformat()} ({minutes} min)"
+            tx.record_access([actor.line("book_meeting", case, detail)], now)
     return Booked(todo_id, starts_at, letter_id, starts_at > todo.due_at)
 
 

@@ -3,7 +3,9 @@
 The case page, the REST API and the CLI call the same use cases (booking, pauses, case events,
 start_beside, complete_and_move_on); these put the access rules in front of them, so every entry
 point refuses alike: another team's case is not found (AccessDenied, audited by the entry point), a
-case seen but not worked (a manager) or a to-do held by someone else is forbidden.
+case seen but not worked (a manager) or a to-do held by someone else is forbidden. Each takes the
+channel (`via`: "web", "api") and the use case writes the user's audit line in its own transaction:
+an action is never recorded without its audit line, nor audited without having happened.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from activation.booking import Booked, book_meeting, free_slots
 from activation.config import RuleBook
 from activation.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from activation.lifecycle import CaseStatus
-from activation.model import Case, TodoView
+from activation.model import Actor, Case, TodoView
 from activation.ports import Cases, CasesAndTodos, Store, TodoFilter
 
 WITHDRAWN = "withdrawn"  # the outcome that closes a case (activation/journey.py: "withdrawn" -> closed)
@@ -33,6 +35,11 @@ def within_reach(moment: datetime, now: datetime, name: str) -> datetime:
     if not EARLIEST <= moment <= now + REACH:
         raise InputError(f"{name}: a time between 2000 and five years from now, please", {name: "out of range"})
     return moment
+
+
+def actor(user: User, via: str) -> Actor:
+    """Return who acts, for the audit line the use case writes."""
+    return Actor(user.username, user.role, via)
 
 
 def workable_case(tx: Cases, user: User, case_id: str) -> Case:
@@ -51,6 +58,18 @@ def workable_todo(tx: CasesAndTodos, user: User, todo_id: str) -> tuple[TodoView
     if not access.may_complete(user, case, todo.assignee):
         raise ForbiddenError(NOT_YOURS)
     return todo, case
+
+
+def case_to_act_on(store: Store, user: User, case_id: str) -> Case:
+    """Return a case the user may act on, read in a transaction of its own (refused as workable_case does)."""
+    with store.transaction() as tx:
+        return workable_case(tx, user, case_id)
+
+
+def todo_to_work(store: Store, user: User, todo_id: str) -> tuple[TodoView, Case]:
+    """Return a to-do the user may work, with its case, read in a transaction of its own."""
+    with store.transaction() as tx:
+        return workable_todo(tx, user, todo_id)
 
 
 @dataclass(frozen=True)
@@ -74,8 +93,7 @@ def meeting_choices(
     count: int = 10,
 ) -> MeetingChoices:
     """Return the next free times of this length for a meeting to-do (a follow-up: the last before it is due)."""
-    with store.transaction() as tx:
-        todo, case = workable_todo(tx, user, todo_id)
+    todo, case = todo_to_work(store, user, todo_id)
     office = rules.as_of(now).municipality(case.municipality).calendar()
     latest = todo.kind in journey.scheduled_kinds()
     slots = free_slots(office, minutes, now, todo.due_at, taken, count, latest)
@@ -93,12 +111,13 @@ def book_for(
     now: datetime,
     minutes: int = 60,
     place: str = "",
+    *,
+    via: str,
 ) -> tuple[Booked, Case]:
     """Book (or rebook) a meeting to-do's time as a signed-in user; the citizen gets an invitation and .ics."""
-    with store.transaction() as tx:
-        _todo, case = workable_todo(tx, user, todo_id)
+    _todo, case = todo_to_work(store, user, todo_id)
     within_reach(starts_at, now, "starts_at")
-    return book_meeting(store, rules, todo_id, starts_at, now, minutes, place.strip()), case
+    return book_meeting(store, rules, todo_id, starts_at, now, minutes, place.strip(), actor(user, via)), case
 
 
 def pause_for(
@@ -111,14 +130,17 @@ def pause_for(
     ends_at: datetime | None,
     now: datetime,
     note: str | None = None,
+    *,
+    via: str,
 ) -> tuple[pauses.PauseResult, Case]:
     """Pause a case's clocks on a legal ground as a signed-in user."""
-    with store.transaction() as tx:
-        case = workable_case(tx, user, case_id)
+    case = case_to_act_on(store, user, case_id)
     within_reach(starts_at, now, "starts_at")
     if ends_at is not None:
         within_reach(ends_at, now, "ends_at")
-    result = pauses.record_pause(store, rules, case_id, basis, starts_at, ends_at, now, user.username, note)
+    result = pauses.record_pause(
+        store, rules, case_id, basis, starts_at, ends_at, now, user.username, note, actor=actor(user, via)
+    )
     return result, case
 
 
@@ -130,6 +152,8 @@ def resume_for(
     pause_id: str | None,
     ends_at: datetime,
     now: datetime,
+    *,
+    via: str,
 ) -> tuple[pauses.PauseResult, Case]:
     """End a case's open-ended pause (the one named, else the one there is) as a signed-in user."""
     with store.transaction() as tx:
@@ -143,7 +167,7 @@ def resume_for(
         else:
             raise ConflictError(f"case {case_id} has no pause without an end to resume", {"pause_id": "none open"})
     within_reach(ends_at, now, "ends_at")
-    return pauses.end_pause(store, rules, pause_id, ends_at, now, user.username), case
+    return pauses.end_pause(store, rules, pause_id, ends_at, now, user.username, actor(user, via)), case
 
 
 def record_event_for(
@@ -156,19 +180,24 @@ def record_event_for(
     now: datetime,
     note: str | None = None,
     key: str | None = None,
+    *,
+    via: str,
 ) -> tuple[case_events.EventRecorded, Case]:
     """Record a job conversation or an offer outside the stages as a signed-in user."""
-    with store.transaction() as tx:
-        case = workable_case(tx, user, case_id)
+    case = case_to_act_on(store, user, case_id)
     within_reach(occurred_at, now, "occurred_at")
-    return case_events.record_event(store, rules, case_id, kind, occurred_at, now, user.username, note, key), case
+    done = case_events.record_event(
+        store, rules, case_id, kind, occurred_at, now, user.username, note, key, actor(user, via)
+    )
+    return done, case
 
 
-def start_for(store: Store, rules: RuleBook, user: User, case_id: str, what: str, now: datetime) -> TodoView:
+def start_for(
+    store: Store, rules: RuleBook, user: User, case_id: str, what: str, now: datetime, *, via: str
+) -> TodoView:
     """Start health information (consent first) or a coordinated plan on a case as a signed-in user."""
-    with store.transaction() as tx:
-        workable_case(tx, user, case_id)
-    return services.start_beside(store, rules, case_id, what, now)
+    case_to_act_on(store, user, case_id)
+    return services.start_beside(store, rules, case_id, what, now, actor(user, via))
 
 
 def withdrawable(tx: CasesAndTodos, case: Case) -> TodoView | None:
@@ -179,7 +208,9 @@ def withdrawable(tx: CasesAndTodos, case: Case) -> TodoView | None:
     return next((x for x in todos if not x.side and WITHDRAWN in x.outcomes), None)
 
 
-def withdraw_for(store: Store, rules: RuleBook, user: User, case_id: str, now: datetime) -> tuple[TodoView, Case]:
+def withdraw_for(
+    store: Store, rules: RuleBook, user: User, case_id: str, now: datetime, *, via: str
+) -> tuple[TodoView, Case]:
     """Withdraw a case: its journey to-do is completed as 'withdrawn' and the case closes, as the to-do page does."""
     with store.transaction() as tx:
         case = workable_case(tx, user, case_id)
@@ -194,7 +225,9 @@ def withdraw_for(store: Store, rules: RuleBook, user: User, case_id: str, now: d
         )
     if not access.may_complete(user, case, todo.assignee):
         raise ForbiddenError(NOT_YOURS)
-    done = services.complete_and_move_on(store, rules, todo.id, WITHDRAWN, now, user.username)
+    done = services.complete_and_move_on(
+        store, rules, todo.id, WITHDRAWN, now, user.username, actor=actor(user, via), action="withdraw"
+    )
     with store.transaction() as tx:
         closed = tx.cases([case_id])[case_id]
     return done, closed

@@ -17,7 +17,7 @@ from activation import journey
 from activation.config import ConfigError, RuleBook
 from activation.errors import ConflictError, InputError, NotFoundError
 from activation.lifecycle import CaseStatus
-from activation.model import AuditEntry
+from activation.model import Actor
 from activation.obligations import CaseEvent, ObligationChanges, Origin, RecordedEvent, renew_periods
 from activation.pauses import pause_new_deadlines
 from activation.ports import Store
@@ -68,11 +68,12 @@ def record_event(
     by: str,
     note: str | None = None,
     key: str | None = None,
-    via: str | None = None,
+    actor: Actor | None = None,
 ) -> EventRecorded:
     """Record a job conversation or an offer outside the stages; the obligations count it once.
 
-    With `via` (the channel, e.g. "cli"), its audit line is written in the same transaction.
+    With `actor` (who, through what: "cli", "web", "api"), their audit line is written in the same
+    transaction; a repeat of the same submission writes none.
     """
     kind = event_kind(kind)
     if occurred_at.tzinfo is None:
@@ -108,11 +109,6 @@ def record_event(
             found = tx.recorded_event(event.id)
             assert found is not None
             return _repeated(found, event)
-        if via is not None:
-            detail = f"{kind} at {occurred_at.isoformat()}"
-            tx.record_access(
-                [AuditEntry(by[:64], "system", "record_event", case_id, case.municipality, via, detail)], now
-            )
         in_force = rules.as_of(occurred_at)
         try:
             municipality = in_force.municipality(case.municipality)
@@ -127,6 +123,9 @@ def record_event(
         tx.save_obligations(changes, {})
         # A case paused right now gets its new periods stopped (or moved past the pause) too.
         pause_new_deadlines(tx, rules, changes.opened_as_open(), now)
+        if actor is not None:
+            closed = ", ".join(f"{i} {s}" for i, s, _at in changes.closed) or "no period closed"
+            tx.record_access([actor.line("record_event", case, f"{kind} at {occurred_at.isoformat()}; {closed}")], now)
     return EventRecorded(
         event,
         False,

@@ -327,3 +327,16 @@ class WeekPlan:
     def planned_hours(self) -> float:
         """Return the hours planned in all."""
         return sum(hours for _, hours in self.activities)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts on a case and through what ("web", "api", "cli"): the use case writes their audit line."""
+
+    username: str
+    role: str
+    via: str
+
+    def line(self, action: str, case: Case, detail: str) -> AuditEntry:
+        """Return the audit line of one action of theirs on a case (written in the action's transaction)."""
+        return AuditEntry(self.username[:64], self.role, action, case.id, case.municipality, self.via, detail[:500])

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from activation.config import ConfigError, Municipality, RuleBook
 from activation.deadlines import alarm_records, due_after_pause, plan_alarms
 from activation.errors import ConflictError, InputError, NotFoundError
-from activation.model import Case, DeadlineRevision, OpenDeadline, Pause
+from activation.model import Actor, Case, DeadlineRevision, OpenDeadline, Pause
 from activation.ports import Cases, DeadlinesAndAlarms, PausedClocks, UnitOfWork, new_case_id
 
 
@@ -51,8 +51,12 @@ def record_pause(
     by: str = "caseworker",
     note: str | None = None,
     new_id: Callable[[], str] = _new_pause_id,
+    actor: Actor | None = None,
 ) -> PauseResult:
-    """Record a pause: with a known end the deadlines move now; without one their clocks stop."""
+    """Record a pause: with a known end the deadlines move now; without one their clocks stop.
+
+    With `actor`, their audit line is written in the same transaction.
+    """
     rules = rules.as_of(now)
     if starts_at > now:
         raise InputError("a pause cannot start in the future; record it when it starts", {"starts_at": "in the future"})
@@ -75,6 +79,10 @@ def record_pause(
         pause = Pause(new_id(), case_id, basis, starts_at, ends_at, note, by)
         tx.add_pause(pause, now)
         revisions = _apply(tx, municipality, case, pause, tx.open_deadlines([case_id]), now)
+        if actor is not None:
+            until = ends_at.isoformat() if ends_at else "until resumed"
+            detail = f"{pause.id} ({basis}) {starts_at.isoformat()} - {until}; {len(revisions)} deadline(s)"
+            tx.record_access([actor.line("pause", case, detail)], now)
     return PauseResult(pause, revisions)
 
 
@@ -85,8 +93,12 @@ def end_pause(
     ends_at: datetime,
     now: datetime,
     by: str = "caseworker",
+    actor: Actor | None = None,
 ) -> PauseResult:
-    """End an open-ended pause: stopped deadlines resume with the time left, or restart by their rule."""
+    """End an open-ended pause: stopped deadlines resume with the time left, or restart by their rule.
+
+    With `actor`, their audit line is written in the same transaction.
+    """
     rules = rules.as_of(now)
     if ends_at > now:
         raise InputError(
@@ -108,6 +120,9 @@ def end_pause(
         stopped = [d for d in tx.open_deadlines([pause.case_id]) if d.paused_since is not None]
         revisions = [_resumed(municipality, case, ended, d, d.paused_since or pause.starts_at) for d in stopped]
         tx.revise_deadlines(revisions, now)
+        if actor is not None:
+            detail = f"{pause.id} ({pause.basis}) ended {ends_at.isoformat()}; {len(revisions)} deadline(s)"
+            tx.record_access([actor.line("resume", case, detail)], now)
     return PauseResult(ended, revisions)
 
 

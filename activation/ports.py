@@ -307,8 +307,8 @@ class CasesAndTodos(Cases, Todos, Protocol):
     """A to-do with its case: what finding one the user may see needs."""
 
 
-class PausedClocks(Cases, Pauses, DeadlinesAndAlarms, Protocol):
-    """A case's pauses and the deadlines they stop or move."""
+class PausedClocks(Cases, Pauses, DeadlinesAndAlarms, AccessLog, Protocol):
+    """A case's pauses and the deadlines they stop or move, with the audit line of who did it."""
 
 
 class RulePlanning(RuleVersions, Pauses, Protocol):

@@ -359,14 +359,14 @@ class Reads(Protocol):
         """Count the open obligation periods matching the filter, and how many are overdue, due today, this week."""
         ...
 
-    def case_holders(self, municipality: str, team: str, now: datetime) -> dict[str | None, tuple[int, int]]:
-        """Return who holds the team's open cases (None: the queue): how many each, and how many overdue obligations."""
+    def case_holders(self, municipality: str, team: str) -> list[str]:
+        """Return who holds an open case of the team (not the queue), in username order."""
         ...
 
     def caseload(
         self, municipality: str, team: str, caseworkers: Sequence[str], now: datetime, team_unique: bool = False
-    ) -> dict[str | None, tuple[int, int]]:
-        """Return the open and the overdue to-dos of the team queue (None) and of each of these caseworkers."""
+    ) -> dict[str | None, tuple[int, int, int, int]]:
+        """Return open cases, open and overdue to-dos and overdue obligations of the queue (None) and these people."""
         ...
 
     def find_cases(

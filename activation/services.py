@@ -16,6 +16,7 @@ from activation.errors import AccessDenied, ConflictError, ForbiddenError, Input
 from activation.journey import JourneyError
 from activation.lifecycle import CaseStatus, TodoStatus
 from activation.model import (
+    Actor,
     AuditEntry,
     Case,
     Progress,
@@ -311,13 +312,16 @@ def complete_and_move_on(
     by: str,
     data: dict[str, Any] | None = None,
     take_from_queue: bool = False,
+    actor: Actor | None = None,
+    action: str = "complete_todo",
 ) -> TodoView:
     """Complete a to-do and move its case on, in one transaction, as the inbox, the API and the CLI do.
 
     With take_from_queue, a to-do worked from the team queue makes `by` the case's caseworker. The
     step is applied by the same code the flows run (claims are exclusive, so a flow running at the
     same moment cannot apply it twice); the next to-do exists when this returns, and the letter is
-    rendered by the next flow run.
+    rendered by the next flow run. With `actor`, their audit line (`action`) is written in the same
+    transaction; a repeat writes none.
     """
     with store.transaction() as tx:
         done = _complete(tx, todo_id, outcome, now, by, data, rules)
@@ -326,6 +330,9 @@ def complete_and_move_on(
         if take_from_queue and done.assignee == team_queue(done.team):
             assign_in(tx, rules, done.case_id, by, now, by)
         _advance(tx, rules, now, None, DEFAULT_BATCH, [done.case_id])
+        if actor is not None:
+            case = tx.cases([done.case_id])[done.case_id]
+            tx.record_access([actor.line(action, case, f"{done.id} {done.kind} -> {outcome}")], now)
     return done
 
 
@@ -396,8 +403,13 @@ __all__ = [
 ]
 
 
-def start_beside(store: Store, rules: RuleBook, case_id: str, what: str, now: datetime) -> TodoView:
-    """Start a to-do beside the journey: health information (consent first) or a coordinated plan."""
+def start_beside(
+    store: Store, rules: RuleBook, case_id: str, what: str, now: datetime, actor: Actor | None = None
+) -> TodoView:
+    """Start a to-do beside the journey: health information (consent first) or a coordinated plan.
+
+    With `actor`, their audit line is written in the same transaction.
+    """
     rules = rules.as_of(now)
     starter = journey.STARTERS.get(what)
     if starter is None:
@@ -416,6 +428,8 @@ def start_beside(store: Store, rules: RuleBook, case_id: str, what: str, now: da
                      starter.deadline, now, f"{what.replace('_', ' ')} started", side=True)  # fmt: skip
         tx.add_work([work])
         created = tx.todo(todo_id)
+        if actor is not None:
+            tx.record_access([actor.line("start_beside", case, f"{what}: {todo_id}")], now)
     assert created is not None
     return created
 

@@ -221,24 +221,20 @@ def team_view(
         raise ForbiddenError("Only a team's lead sees the team view.")
     choice = _checked(choice)
     unique = team_unique(rules, lead.team)
-    holders = reads.case_holders(lead.municipality, lead.team, windows.now)
     team = WorkFilter(lead.municipality, team=lead.team, sort=choice.sort, limit=size, team_unique=unique)
     late = _window(_narrow(team, choice), "overdue", windows)
     todos = _page(reads.work_todos, late, choice.page("late"), reads.count_todos(late, windows).total)
-    # Counting the holders counted every overdue obligation period of the team: no second pass for the list.
-    owed_all = sum(overdue for _cases, overdue in holders.values())
-    owed_total = reads.count_obligations(late, windows).total if choice.narrowed else owed_all
-    owed = _page(reads.work_obligations, late, choice.page("owed"), owed_total)
+    owed = _page(reads.work_obligations, late, choice.page("owed"), reads.count_obligations(late, windows).total)
     queue_q = _window(replace(_narrow(team, choice), team=None, holders=(lead.queue or "",)), choice.window, windows)
     queue = _page(reads.work_todos, queue_q, choice.page("queue"), reads.count_todos(queue_q, windows).total)
     # The caseload a page of people at a time: the active caseworkers, then anyone no longer active
     # who still holds a case of the team (cases nobody works on).
-    people = page_of(list(dict.fromkeys([*caseworkers, *sorted(h for h in holders if h)])), choice.page("load"), size)
-    todo_load = reads.caseload(lead.municipality, lead.team, people.items, windows.now, unique)
+    holders = reads.case_holders(lead.municipality, lead.team)
+    people = page_of(list(dict.fromkeys([*caseworkers, *holders])), choice.page("load"), size)
+    load = reads.caseload(lead.municipality, lead.team, people.items, windows.now, unique)
 
     def line(who: str | None) -> CaseloadLine:
-        cases, owed_late = holders.get(who, (0, 0))
-        return CaseloadLine(who, cases, *todo_load.get(who, (0, 0)), owed_late)
+        return CaseloadLine(who, *load.get(who, (0, 0, 0, 0)))
 
     lines = Page([line(who) for who in people.items], people.total, people.number, people.size)
     return TeamView(todos, owed, line(None), lines, queue)

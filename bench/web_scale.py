@@ -3,7 +3,7 @@
 Run from the repository root with the project's venv active:
 
     python bench/web_scale.py                                  # SQLite, 50,000 open cases, 200 requests a page
-    python bench/web_scale.py --cases 2000 --requests 50       # a quick run
+    python bench/web_scale.py --cases 2000 --template 100 --requests 20 --warmup 2 --connections kept --sql-repeat 0
     python bench/web_scale.py --url postgresql://postgres@127.0.0.1:5432/test          # PostgreSQL only
     python bench/web_scale.py --url postgresql://postgres@127.0.0.1:5432/test --both   # both, one after the other
 
@@ -98,7 +98,14 @@ PAGES: tuple[Page, ...] = (
     Page("search by case id", "/search?q={case_id}", "caseworker", shows="{case_id}"),
     Page("search by citizen ref", "/search?q={citizen_ref}", "caseworker", shows="{case_id}"),
     Page("search by citizen ref", "/search?q={citizen_ref}", "team_lead", shows="{case_id}"),
+    Page("search, nothing found", "/search?q=KK-99999999", "caseworker"),
+    Page("search by citizen ref", "/search?q={citizen_ref}", "manager", shows="{case_id}"),
     Page("team view", "/team", "team_lead", links=True),
+    # Deep and narrowed views (a filter, another order, a late page): the page's ids come first from
+    # an index in the list's order, so a late page must not cost more than the first.
+    Page("inbox, filtered and sorted, page 3", "/inbox?stage=follow_up&due=week&sort=stage&mine_page=3", "caseworker"),
+    Page("inbox, whole team by case, page 40", "/inbox?holder=team&sort=case&mine_page=40", "team_lead"),
+    Page("team view, queue by stage, page 20", "/team?sort=stage&queue_page=20", "team_lead"),
     # The manager's console reads every deadline of the municipality: seconds at this size, so a sample.
     Page("console", "/console", "manager", extra=True, sample=10),
 )

@@ -142,11 +142,21 @@ def event(
 ) -> None:
     """Record a job conversation or an offer held outside the journey's stages; the obligations count it."""
     from activation import case_events
+    from activation.model import Actor
 
     moment = parse_time(now)
     rt = runtime()
     result = case_events.record_event(
-        rt.store, rt.rules, case_id, kind, parse_time(at_) if at_ else moment, moment, by, note, key, via="cli"
+        rt.store,
+        rt.rules,
+        case_id,
+        kind,
+        parse_time(at_) if at_ else moment,
+        moment,
+        by,
+        note,
+        key,
+        Actor(by, "system", "cli"),
     )  # its audit line is written with it
     if as_json:
         emit_json(result)

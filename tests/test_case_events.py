@@ -12,6 +12,7 @@ from activation import case_events, pauses, services
 from activation.adapters.sql import SqlStore
 from activation.config import RuleBook
 from activation.errors import ConflictError, InputError
+from activation.model import Actor
 from activation.ports import Store, TodoFilter
 from tests.conftest import COPENHAGEN, at
 from tests.fakes import FakeStore
@@ -119,8 +120,9 @@ def test_an_event_recorded_through_a_channel_is_audited_once_with_it(rules: Rule
     store = FakeStore()
     case_id = _allerod_case(store, rules)
     args = (store, rules, case_id, "offer", dk("2027-01-04 10:00"), dk("2027-01-04 11:00"), "cw-01")
-    case_events.record_event(*args, via="cli")
-    case_events.record_event(*args, via="cli")  # the repeat records nothing, its audit line included
+    by = Actor("cw-01", "system", "cli")
+    case_events.record_event(*args, actor=by)
+    case_events.record_event(*args, actor=by)  # the repeat records nothing, its audit line included
     assert [(e.action, e.case_id, e.via) for e, _ in store.state.audit] == [("record_event", case_id, "cli")]
 
 

@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from activation import services
+from activation.adapters import tables as t
 from activation.adapters.accounts import Accounts
 from tests.conftest import at
-from tests.web_support import Web, make_web
+from tests.web_support import Web, audit_log_unavailable, make_web
 
 NOW = at("2026-11-23 09:00")
 OPERATIONS = {
@@ -140,3 +142,44 @@ def test_the_spec_documents_each_operation_with_examples_and_its_error_answers(w
         assert {"401", "403", "404", "409", "422"} <= set(operation["responses"])
         schema = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
         assert spec["components"]["schemas"][schema].get("examples"), schema
+
+
+# Each operation: where it posts and what, and the rows it writes beside its audit line.
+WRITES = {
+    "book_meeting": ("/todos/{case}.0/book", {"starts_at": "2026-12-02T10:00:00+01:00"}, t.letters),
+    "pause": ("/cases/{case}/pauses", {"basis": "sickness", "starts_at": "2026-12-01T09:00:00+01:00"}, t.pauses),
+    "record_event": (
+        "/cases/{case}/events",
+        {"kind": "offer", "occurred_at": "2026-12-01T09:00:00+01:00"},
+        t.case_events,
+    ),
+    "start_beside": ("/cases/{case}/start", {"what": "coordinated_plan"}, t.todos),
+    "withdraw": ("/cases/{case}/withdraw", {"confirm": True}, t.steps),
+}
+
+
+@pytest.mark.parametrize("action", sorted(WRITES))
+def test_an_operation_and_its_audit_line_are_written_together_or_not_at_all(
+    web: Web, action: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = _case_for(web, f"api-together-{action}")
+    path, body, table = WRITES[action]
+    web.clock.current = at("2026-12-01 10:00")
+    api = Api(web, "caseworker")
+
+    def written() -> tuple[int, int, str]:
+        with web.rt.engine.connect() as conn:
+            rows = conn.execute(select(func.count()).where(table.c.case_id == case_id)).scalar_one()
+            status = conn.execute(select(t.cases.c.status).where(t.cases.c.id == case_id)).scalar_one()
+        return rows, _audited(web, action, case_id), status
+
+    before = written()
+    audit_log_unavailable(monkeypatch)
+    with pytest.raises(RuntimeError, match="audit log"):
+        api.post(path.format(case=case_id), body)
+    assert written() == before
+    monkeypatch.undo()
+    answer = api.post(path.format(case=case_id), body)
+    assert answer.status_code in (200, 201), answer.text
+    after = written()
+    assert after[0] > before[0] and after[1] == 1

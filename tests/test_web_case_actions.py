@@ -16,7 +16,7 @@ from activation.adapters.accounts import Accounts
 from activation.ports import TodoFilter
 from tests.conftest import at
 from tests.i18n_support import english_left, visible_text
-from tests.web_support import PASSWORD, Web, csrf_of, make_web
+from tests.web_support import PASSWORD, Web, audit_log_unavailable, csrf_of, make_web
 
 NOW = at("2026-11-23 09:00")  # Monday; Karlskrona's 48 hours: the first meeting is due Wednesday 09:00
 
@@ -373,3 +373,61 @@ def test_the_meeting_to_do_page_links_to_booking_for_its_holder(web: Web) -> Non
     page = web.client("caseworker").get(f"/todos/{case_id}.0")
     assert f'href="/todos/{case_id}.0/book"' in page.text
     assert f'href="/todos/{case_id}.0/book"' not in web.client("manager").get(f"/todos/{case_id}.0").text
+
+
+def _written(web: Web, case_id: str, action: str) -> tuple[object, ...]:
+    """Return what an action may have left on a case: its rows, its clocks' and to-dos' state, its audit lines."""
+    with web.rt.engine.connect() as conn:
+        counts = tuple(
+            conn.execute(select(func.count()).where(table.c.case_id == case_id)).scalar_one()
+            for table in (t.pauses, t.case_events, t.letters)
+        )
+        audited = conn.execute(
+            select(func.count()).where(t.audit_log.c.case_id == case_id, t.audit_log.c.action == action)
+        ).scalar_one()
+        todos = conn.execute(select(t.todos.c.id, t.todos.c.status).where(t.todos.c.case_id == case_id)).all()
+        clocks = conn.execute(
+            select(t.deadlines.c.id, t.deadlines.c.status, t.deadlines.c.revision).where(
+                t.deadlines.c.case_id == case_id
+            )
+        ).all()
+        status = conn.execute(select(t.cases.c.status).where(t.cases.c.id == case_id)).scalar_one()
+    return (*counts, audited, sorted(tuple(x) for x in todos), sorted(tuple(x) for x in clocks), status)
+
+
+# Each action on the case page: the page its form is on, where it posts, what it posts.
+ACTIONS = {
+    "book_meeting": ("/todos/{case}.0/book", "/todos/{case}.0/book", {"starts_at": "2026-12-02T10:00"}),
+    "pause": ("/cases/{case}/pause", "/cases/{case}/pause", {"basis": "sickness", "starts_at": "2026-12-01T09:00"}),
+    "record_event": (
+        "/cases/{case}/event",
+        "/cases/{case}/event",
+        {"kind": "offer", "occurred_at": "2026-12-01T09:00"},
+    ),
+    "start_beside": ("/cases/{case}", "/cases/{case}/start", {"what": "coordinated_plan"}),
+    "withdraw": ("/cases/{case}/withdraw", "/cases/{case}/withdraw", {"confirm": "yes"}),
+}
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_an_action_on_the_case_page_and_its_audit_line_are_written_together_or_not_at_all(
+    web: Web, action: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = _case_for(web, f"ref-together-{action}")
+    form_page, target, form = ACTIONS[action]
+    form_page, target = form_page.format(case=case_id), target.format(case=case_id)
+    web.clock.current = at("2026-12-01 10:00")
+    client = web.client("caseworker")
+    before = _written(web, case_id, action)
+
+    # The audit line cannot be written: the action is not recorded either (it was, when the line came after).
+    audit_log_unavailable(monkeypatch)
+    with pytest.raises(RuntimeError, match="audit log"):
+        _post(client, form_page, target, form)
+    assert _written(web, case_id, action) == before
+    monkeypatch.undo()
+    status, _location, text = _post(client, form_page, target, form)
+    assert status == 303, text
+    assert _written(web, case_id, action) != before
+    lines = Accounts(web.rt.engine).audit_entries("karlskrona", case_id=case_id)
+    assert [(x["username"], x["via"]) for x in lines if x["action"] == action] == [("cw-01", "web")]

@@ -201,3 +201,39 @@ def test_the_sso_header_is_ignored_from_an_untrusted_address(web: Web) -> None:
     web.settings.trusted_proxies = ("10.0.0.1/32",)
     response = web.client().get("/inbox", headers={"X-Remote-User": "cw-01"}, follow_redirects=False)
     assert response.status_code == 303
+
+
+def test_pages_name_the_caseworker_and_keep_the_rule_version_behind_the_details(web: Web) -> None:
+    from tests.i18n_support import visible_text
+
+    case_id = _case_for(web, "ref-names")
+    lead = web.client("team_lead")
+    team_inbox = visible_text(lead.get("/inbox?holder=team").text)
+    assert "Caseworker One" in team_inbox and "cw-01" not in team_inbox
+    page = lead.get(f"/cases/{case_id}").text
+    facts = visible_text(page.split("</dl>", 1)[0])
+    assert "Caseworker One" in facts and "cw-01" not in facts
+    # The version stamp (a configuration hash) is technical detail: inside the disclosure, not beside the rule.
+    deadlines = page.split("<h2>Deadlines</h2>", 1)[1].split("</table>", 1)[0]
+    rows = deadlines.split("<tr>")[2:]
+    assert rows and all("rules karlskrona-" in row.split("<details", 1)[1] for row in rows)
+    assert not any("rules karlskrona-" in row.split("<details", 1)[0] for row in rows)
+
+
+def test_the_newest_notifications_of_all_my_recipients_come_first_whoever_has_the_most(web: Web) -> None:
+    from datetime import timedelta
+
+    from activation.adapters import tables as t
+    from web.queries import notifications_for
+
+    def note(n: float, recipient: str) -> dict[str, object]:
+        return {"id": f"n{n}", "case_id": "c-1", "kind": "escalation", "step": 1, "notify_role": "team_lead",
+                "recipient": recipient, "rule_key": "first_meeting", "deadline_due_at": NOW,
+                "created_at": NOW + timedelta(minutes=n)}  # fmt: skip
+
+    # The team lead's role gets one every minute; the lead by name twice, among the newest.
+    rows = [note(n, "team_lead:arbetsmarknad") for n in range(40)] + [note(n, "tl-01") for n in (35.5, 38.5)]
+    with web.rt.engine.begin() as conn:
+        conn.execute(t.notifications.insert(), rows)
+        found = notifications_for(conn, ["tl-01", "team_lead:arbetsmarknad", "queue:arbetsmarknad"], limit=5)
+    assert [x["id"] for x in found] == ["n39", "n38.5", "n38", "n37", "n36"]

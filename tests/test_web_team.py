@@ -71,6 +71,27 @@ def test_the_team_view_leads_with_overdue_work_then_caseload_then_the_queue(web:
     assert "queue:arbetsmarknad" not in text and "ekonomiskt_bistand" not in text
 
 
+def _caseload(html: str) -> dict[str, list[str]]:
+    part = html[html.index('<h2 id="caseload"') : html.index('<h2 id="queue"')]
+    return {
+        cells[0]: cells[1:]
+        for row in part.split("<tr>")[2:]
+        if (cells := [c.split(">", 1)[1].split("<", 1)[0] for c in row.split("<td")[1:]])
+    }
+
+
+def test_someone_no_longer_in_the_team_who_still_holds_cases_is_in_the_caseload_after_the_caseworkers(
+    web: Web,
+) -> None:
+    _open(web, ["left-1", "left-2"], caseworker="cw-left")  # no account (left, or assigned from the CLI)
+    _open(web, ["held-1"], caseworker="cw-01")
+    _open(web, ["elsewhere-1"], caseworker="cw-vx", municipality="vaxjo")  # another municipality's holder
+    web.clock.current = NOW + timedelta(weeks=5)
+    rows = _caseload(web.client("team_lead").get("/team").text)
+    assert list(rows) == ["Team queue: Arbetsmarknadsenheten", "Caseworker One", "Caseworker Two", "cw-left"]
+    assert rows["cw-left"] == ["2", "2", "2", "2"] and rows["Caseworker One"] == ["1", "1", "1", "1"]
+
+
 def test_bulk_assign_of_three_queue_items_applies_the_continuity_rule(web: Web) -> None:
     cases = _open(web, ["bulk-1", "bulk-2", "bulk-3"])
     todos = [f"{c}.0" for c in cases]

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -72,3 +73,13 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def audit_log_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every audit line written in a transaction fail, as a full disk or a lost connection would."""
+    from activation.adapters.sql import SqlTransaction
+
+    def unavailable(*_args: object) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(SqlTransaction, "record_access", unavailable)

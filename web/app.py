@@ -274,7 +274,9 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         request=request,
         user=user,
         language=language,
-        terms=Terms(runtime(request).rules),
+        terms=Terms(
+            runtime(request).rules, lambda: accounts(request).display_names(user.municipality if user else None)
+        ),
         csrf=request.state.csrf or "",
         now=clock(request).now(),
         settings=request.app.state.settings,

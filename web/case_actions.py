@@ -8,7 +8,6 @@ team's case, a manager) is answered 404 or 403 by the application's handlers and
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,14 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from activation import access, journey
 from activation import case_actions as actions
 from activation.access import User
-from activation.adapters.accounts import AuditEntry
 from activation.adapters.coverage_sql import case_exemptions
 from activation.adapters.db import reading
 from activation.errors import HTTP_STATUS, InputError
 from activation.model import Case
 from activation.reads import CaseDetail
 from web import case_queries
-from web.app import accounts, check_csrf, clock, page, require, runtime
+from web.app import check_csrf, clock, page, require, runtime
 from web.case_texts import MINUTES, NOTE_MAX, BadTime, field_errors, local_input, message, moment, withdrawal_stages
 from web.i18n import _
 
@@ -32,19 +30,12 @@ router = APIRouter(include_in_schema=False)
 ACTORS = ("caseworker", "team_lead")  # who acts on a case (activation/access.py may_work_case)
 
 
-def _audit(request: Request, user: User, action: str, case: Case, now: datetime, detail: str) -> None:
-    accounts(request).audit(
-        [AuditEntry(user.username, user.role, action, case.id, case.municipality, "web", detail[:500])], now
-    )
-
-
 def _tz(request: Request, case: Case) -> str:
     return runtime(request).rules.municipality(case.municipality).timezone
 
 
 def _workable_case(request: Request, user: User, case_id: str) -> Case:
-    with runtime(request).store.transaction() as tx:
-        return actions.workable_case(tx, user, case_id)
+    return actions.case_to_act_on(runtime(request).store, user, case_id)
 
 
 def _refusal(
@@ -113,8 +104,7 @@ def _book_page(
 ) -> Response:
     rt = runtime(request)
     now = clock(request).now()
-    with rt.store.transaction() as tx:
-        todo, case = actions.workable_todo(tx, user, todo_id)
+    todo, case = actions.todo_to_work(rt.store, user, todo_id)
     if todo.kind not in journey.meeting_kinds() or todo.status != "open":
         message = _("This to-do is no longer an open meeting.")
         return page(request, "error.html.j2", 409, title=_("Cannot do that"), message=message)
@@ -163,8 +153,7 @@ def book(
     user = require(request, *ACTORS)
     check_csrf(request, csrf)
     rt = runtime(request)
-    with rt.store.transaction() as tx:
-        todo, case = actions.workable_todo(tx, user, todo_id)
+    todo, case = actions.todo_to_work(rt.store, user, todo_id)
     values = {"slot": slot, "starts_at": starts_at, "place": place}
     length = _minutes(minutes)
     try:
@@ -175,11 +164,10 @@ def book(
         return _book_page(request, user, todo_id, length, 422, {"slot": _("Choose a time, or type one.")}, values)
     now = clock(request).now()
     try:
-        booked, case = actions.book_for(rt.store, rt.rules, user, todo_id, chosen, now, length, place)
+        booked, case = actions.book_for(rt.store, rt.rules, user, todo_id, chosen, now, length, place, via="web")
     except InputError as exc:
         status, errors, problem = _refusal(exc, ("starts_at", "place", "minutes"))
         return _book_page(request, user, todo_id, length, status, errors, values, problem)
-    _audit(request, user, "book_meeting", case, now, f"{todo.id} at {booked.starts_at.isoformat()} ({length} min)")
     late = "&late=1" if booked.after_deadline else ""
     return RedirectResponse(f"/cases/{case.id}?booked={todo.id}{late}", 303)
 
@@ -262,14 +250,13 @@ def pause(
     rt = runtime(request)
     now = clock(request).now()
     try:
-        result, case = actions.pause_for(rt.store, rt.rules, user, case_id, basis, start, end, now, note or None)
+        result, case = actions.pause_for(
+            rt.store, rt.rules, user, case_id, basis, start, end, now, note or None, via="web"
+        )
     except InputError as exc:
         status, errors, problem = _refusal(exc, ("basis", "starts_at", "ends_at", "note"))
         return _pause_page(request, user, case, status, errors, values, problem)
-    p = result.pause
-    span = f"{p.starts_at.isoformat()} - {p.ends_at.isoformat() if p.ends_at else 'until resumed'}"
-    _audit(request, user, "pause", case, now, f"{p.id} ({p.basis}) {span}; {len(result.revisions)} deadline(s)")
-    return RedirectResponse(f"/cases/{case.id}?paused={p.id}", 303)
+    return RedirectResponse(f"/cases/{case.id}?paused={result.pause.id}", 303)
 
 
 @router.post("/cases/{case_id}/resume", response_class=HTMLResponse)
@@ -288,13 +275,13 @@ def resume(
     rt = runtime(request)
     now = clock(request).now()
     try:
-        result, case = actions.resume_for(rt.store, rt.rules, user, case_id, pause_id or None, end or now, now)
+        result, case = actions.resume_for(
+            rt.store, rt.rules, user, case_id, pause_id or None, end or now, now, via="web"
+        )
     except InputError as exc:
         status, errors, problem = _refusal(exc, ("resumed_at",), {"ends_at": "resumed_at"})
         return _pause_page(request, user, case, status, errors, values, problem)
-    p = result.pause
-    _audit(request, user, "resume", case, now, f"{p.id} ({p.basis}) ended {p.ends_at.isoformat() if p.ends_at else ''}")
-    return RedirectResponse(f"/cases/{case.id}?resumed={p.id}", 303)
+    return RedirectResponse(f"/cases/{case.id}?resumed={result.pause.id}", 303)
 
 
 # -- a job conversation or an offer outside the stages ----------------------------------------------
@@ -354,13 +341,10 @@ def record_event(
     rt = runtime(request)
     now = clock(request).now()
     try:
-        recorded, case = actions.record_event_for(rt.store, rt.rules, user, case_id, kind, when, now, note)
+        recorded, case = actions.record_event_for(rt.store, rt.rules, user, case_id, kind, when, now, note, via="web")
     except InputError as exc:
         status, errors, problem = _refusal(exc, ("kind", "occurred_at", "note"))
         return _event_page(request, case, status, errors, values, problem)
-    if not recorded.repeated:
-        closed = ", ".join(f"{i} {s}" for i, s in recorded.closed) or "no period closed"
-        _audit(request, user, "record_event", case, now, f"{recorded.event.kind} at {when.isoformat()}; {closed}")
     return RedirectResponse(f"/cases/{case.id}?recorded={recorded.event.kind}", 303)
 
 
@@ -379,11 +363,10 @@ def start(request: Request, case_id: str, csrf: str = Form(""), what: str = Form
     rt = runtime(request)
     now = clock(request).now()
     try:
-        todo = actions.start_for(rt.store, rt.rules, user, case_id, what, now)
+        todo = actions.start_for(rt.store, rt.rules, user, case_id, what, now, via="web")
     except InputError as exc:
         status, _errors, problem = _refusal(exc)
         return page(request, "error.html.j2", status, title=_("Cannot do that"), message=problem)
-    _audit(request, user, "start_beside", case, now, f"{what}: {todo.id}")
     return RedirectResponse(f"/cases/{case.id}?started={todo.id}", 303)
 
 
@@ -419,9 +402,8 @@ def withdraw(request: Request, case_id: str, csrf: str = Form(""), confirm: str 
     rt = runtime(request)
     now = clock(request).now()
     try:
-        done, case = actions.withdraw_for(rt.store, rt.rules, user, case_id, now)
+        _done, case = actions.withdraw_for(rt.store, rt.rules, user, case_id, now, via="web")
     except InputError as exc:
         status, _errors, problem = _refusal(exc)
         return _withdraw_page(request, user, case, status, problem)
-    _audit(request, user, "withdraw", case, now, f"{done.id} {done.kind} -> withdrawn")
     return RedirectResponse(f"/cases/{case.id}?withdrawn=1", 303)

@@ -10,6 +10,7 @@ municipality itself) that name is shown; a key the glossary does not know reads 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from activation.config import Municipality, RuleBook
@@ -227,8 +228,16 @@ def term(kind: str, key: str | None) -> str:
 class Terms:
     """The glossary and the configuration's names, for the pages (``terms`` in every template)."""
 
-    def __init__(self, rules: RuleBook | None) -> None:
+    def __init__(self, rules: RuleBook | None, names: Callable[[], Mapping[str, str]] | None = None) -> None:
         self.rules = rules
+        self._names_of = names  # staff's display names by username, read on first use (one query a page)
+        self._names: Mapping[str, str] | None = None
+
+    def name(self, username: str) -> str:
+        """Return a member of staff's display name, or the username when the users table has none."""
+        if self._names is None:
+            self._names = self._names_of() if self._names_of else {}
+        return self._names.get(username) or username
 
     def __call__(self, kind: str, key: str | None) -> str:
         """Return the word for a key of a kind."""
@@ -342,7 +351,7 @@ class Terms:
             return ""
         role, sep, where = assignee.partition(":")
         if not sep:
-            return name or assignee
+            return name or self.name(assignee)
         if role == "queue":
             return _("Team queue: %(team)s", team=self.team(municipality, where))
         if role == "team_lead":

@@ -137,6 +137,14 @@ class Accounts:
         with reading(self.engine) as conn:
             return [_user(r) for r in conn.execute(query)]
 
+    def display_names(self, municipality: str | None) -> dict[str, str]:
+        """Return every member of staff's display name by username (the inactive too: history keeps names)."""
+        query = select(t.users.c.username, t.users.c.display_name).where(t.users.c.display_name != "")
+        if municipality:
+            query = query.where(t.users.c.municipality == municipality)
+        with reading(self.engine) as conn:
+            return {username: name for username, name in conn.execute(query)}
+
     def deactivate(self, username: str) -> None:
         """Stop a user signing in; their sessions end at once. History keeps their name."""
         with self.engine.begin() as conn:

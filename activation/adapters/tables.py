@@ -209,7 +209,7 @@ alarms = Table(
 )
 Index("ix_alarms_state_fires", alarms.c.state, alarms.c.fires_at)
 Index("ix_alarms_deadline", alarms.c.deadline_id)
-# Only alarms a sweep has taken: the sweep reads its batch back by sweep id (migration 0014).
+# Only alarms a sweep has taken: the sweep reads its batch back by sweep id (migration 0012).
 Index(
     "ix_alarms_sweep",
     alarms.c.sweep_id,
@@ -232,6 +232,7 @@ notifications = Table(
     Column("read_at", UTCDateTime()),
 )
 Index("ix_notifications_recipient", notifications.c.recipient, notifications.c.created_at)
+Index("ix_notifications_case", notifications.c.case_id, notifications.c.created_at)
 
 letters = Table(
     "letters",
@@ -250,6 +251,7 @@ letters = Table(
 Index("ix_letters_pending", letters.c.rendered_at)
 # The case page lists a case's letters: without this it read every letter of every case (bench/web_scale.py).
 Index("ix_letters_case", letters.c.case_id)
+Index("ix_letters_todo", letters.c.todo_id, letters.c.form, letters.c.created_at)
 
 pauses = Table(
     "pauses",

@@ -30,7 +30,7 @@ from web.api.case_models import (
     WithdrawIn,
     WithdrawnOut,
 )
-from web.api.common import ERRORS, NOT_FOUND, PREFIX, REPLAYED, ApiRoute, ApiUser, IdempotencyKey, _audit
+from web.api.common import ERRORS, NOT_FOUND, PREFIX, REPLAYED, ApiRoute, ApiUser, IdempotencyKey
 from web.api.models import CaseSummary, PauseOut, Todo
 from web.app import clock, runtime
 
@@ -55,14 +55,12 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 
 def _workable_case(request: Request, case_id: Annotated[str, CASE_ID], user: ApiUser) -> Case:
     """Return the case the user may act on; checked before the body is read."""
-    with runtime(request).store.transaction() as tx:
-        return actions.workable_case(tx, user, case_id)
+    return actions.case_to_act_on(runtime(request).store, user, case_id)
 
 
 def _workable_todo(request: Request, todo_id: Annotated[str, TODO_ID], user: ApiUser) -> tuple[TodoView, Case]:
     """Return the to-do the user may work, with its case; checked before the body is read."""
-    with runtime(request).store.transaction() as tx:
-        return actions.workable_todo(tx, user, todo_id)
+    return actions.todo_to_work(runtime(request).store, user, todo_id)
 
 
 WorkableCase = Annotated[Case, Depends(_workable_case)]
@@ -98,9 +96,8 @@ def book_meeting(
     todo, _case = found
     rt = runtime(request)
     now = clock(request).now()
-    booked, case = actions.book_for(rt.store, rt.rules, user, todo.id, body.starts_at, now, body.minutes, body.place)
-    _audit(
-        request, user, "book_meeting", case, now, f"{todo.id} at {booked.starts_at.isoformat()} ({body.minutes} min)"
+    booked, case = actions.book_for(
+        rt.store, rt.rules, user, todo.id, body.starts_at, now, body.minutes, body.place, via="api"
     )
     return BookedOut(
         todo_id=booked.todo_id,
@@ -133,9 +130,8 @@ def pause_case(
     now = clock(request).now()
     starts_at = body.starts_at or now
     result, case = actions.pause_for(
-        rt.store, rt.rules, user, case.id, body.basis, starts_at, body.ends_at, now, body.note
+        rt.store, rt.rules, user, case.id, body.basis, starts_at, body.ends_at, now, body.note, via="api"
     )
-    _audit(request, user, "pause", case, now, f"{result.pause.id} ({result.pause.basis}) via the API")
     return _paused(result, now)
 
 
@@ -154,8 +150,7 @@ def resume_case(
     rt = runtime(request)
     now = clock(request).now()
     ended_at = body.ended_at or now
-    result, case = actions.resume_for(rt.store, rt.rules, user, case.id, body.pause_id, ended_at, now)
-    _audit(request, user, "resume", case, now, f"{result.pause.id} ended {ended_at.isoformat()}")
+    result, case = actions.resume_for(rt.store, rt.rules, user, case.id, body.pause_id, ended_at, now, via="api")
     return _paused(result, now)
 
 
@@ -190,12 +185,10 @@ def record_event(
     now = clock(request).now()
     when = body.occurred_at or now
     recorded, case = actions.record_event_for(
-        rt.store, rt.rules, user, case.id, body.kind, when, now, body.note, body.key
+        rt.store, rt.rules, user, case.id, body.kind, when, now, body.note, body.key, via="api"
     )
     if recorded.repeated:
         response.status_code = 200
-    else:
-        _audit(request, user, "record_event", case, now, f"{recorded.event.kind} at {when.isoformat()}")
     e = recorded.event
     return EventOut(
         id=e.id,
@@ -223,8 +216,7 @@ def start_beside(
     """Start a to-do beside the journey: health information (the citizen's consent first) or a coordinated plan."""
     rt = runtime(request)
     now = clock(request).now()
-    todo = actions.start_for(rt.store, rt.rules, user, case.id, body.what, now)
-    _audit(request, user, "start_beside", case, now, f"{body.what}: {todo.id}")
+    todo = actions.start_for(rt.store, rt.rules, user, case.id, body.what, now, via="api")
     return Todo.of(todo, now)
 
 
@@ -245,6 +237,5 @@ def withdraw_case(
     """
     rt = runtime(request)
     now = clock(request).now()
-    done, closed = actions.withdraw_for(rt.store, rt.rules, user, case.id, now)
-    _audit(request, user, "withdraw", closed, now, f"{done.id} {done.kind} -> withdrawn")
+    done, closed = actions.withdraw_for(rt.store, rt.rules, user, case.id, now, via="api")
     return WithdrawnOut(todo=Todo.of(done, now), case=CaseSummary.of(closed))

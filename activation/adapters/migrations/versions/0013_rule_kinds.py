@@ -1,7 +1,7 @@
 """rule kinds of the law since 2020: coverage exemptions, work-duty week plans
 
 Revision ID: 0013
-Revises: 0014
+Revises: 0012
 Create Date: 2026-12-02 13:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import activation.adapters.tables
 
 
 revision = '0013'
-down_revision = '0014'  # other helpers add 0011/0012: the lead chains the numbers at merge
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

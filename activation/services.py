@@ -344,19 +344,23 @@ def complete_for(
     outcome: str,
     now: datetime,
     data: dict[str, Any] | None = None,
+    *,
+    via: str,
 ) -> tuple[TodoView, Case]:
     """Complete a to-do as a signed-in user (inbox, API): only one they may see and hold, then move on.
 
     Raises NotFoundError (AccessDenied for another team's) and ForbiddenError (held by someone else)
     before anything is written; the rest as `complete_todo`. A caseworker working a to-do from the
-    team queue takes the case.
+    team queue takes the case. The audit line (channel `via`) is written in the same transaction as
+    the outcome: never one without the other.
     """
     with store.transaction() as tx:
         todo, case = access.visible_todo(tx, user, todo_id)
     if not access.may_complete(user, case, todo.assignee):
         raise ForbiddenError("This to-do belongs to someone else; ask your team lead to reassign it.")
     take = todo.status == TodoStatus.OPEN and user.role == "caseworker"
-    done = complete_and_move_on(store, rules, todo_id, outcome, now, user.username, data, take_from_queue=take)
+    actor = Actor(user.username, user.role, via)
+    done = complete_and_move_on(store, rules, todo_id, outcome, now, user.username, data, take, actor)
     return done, case
 
 

@@ -14,7 +14,7 @@ from activation.adapters import tables as t
 from activation.adapters.accounts import Accounts
 from tests.conftest import at
 from tests.forms_filled import ASSESSMENT, PLACEMENT, PLAN
-from tests.web_support import Web, make_web
+from tests.web_support import Web, audit_log_unavailable, make_web
 
 NOW = at("2026-11-23 09:00")
 
@@ -268,6 +268,21 @@ def test_completing_the_first_meeting_moves_the_case_on_to_the_assessment(web: W
     assert [x["title"] for x in body["open_todos"]] == ["Complete the holistic assessment"]
     entries = Accounts(web.rt.engine).audit_entries("karlskrona", case_id=case_id)
     assert [(e["action"], e["via"]) for e in entries] == [("complete_todo", "api")]
+
+
+def test_a_completion_and_its_audit_line_are_written_together_or_not_at_all(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = _case_for(web, "ref-held-together")
+    api = Api(web, "caseworker")
+    audit_log_unavailable(monkeypatch)
+    with pytest.raises(RuntimeError, match="audit log"):
+        api.post(f"/todos/{case_id}.0/complete", {"outcome": "held"})
+    assert _todo_status(web, f"{case_id}.0") == "open"  # the outcome went with the audit line
+    monkeypatch.undo()
+    assert api.post(f"/todos/{case_id}.0/complete", {"outcome": "held"}).status_code == 200
+    assert _todo_status(web, f"{case_id}.0") == "done"
+    assert Accounts(web.rt.engine).audit_count("complete_todo", case_id) == 1
 
 
 def test_bad_assessment_data_is_refused_with_422_and_the_problem_of_each_field(web: Web) -> None:

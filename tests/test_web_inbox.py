@@ -9,7 +9,7 @@ import pytest
 from activation import services
 from activation.adapters.accounts import Accounts
 from tests.conftest import at
-from tests.web_support import Web, csrf_of, make_web
+from tests.web_support import Web, audit_log_unavailable, csrf_of, make_web
 
 NOW = at("2026-11-23 09:00")
 
@@ -85,6 +85,27 @@ def test_completing_the_first_meeting_moves_the_case_on_to_the_assessment(web: W
     case_page = client.get(response.headers["location"])
     assert "Complete the holistic assessment" in case_page.text
     assert "Recorded. The case has moved on" in case_page.text
+
+
+def test_a_completion_on_the_to_do_page_and_its_audit_line_are_written_together_or_not_at_all(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = _case_for(web, "ref-done-together")
+    client = web.client("caseworker")
+    form = client.get(f"/todos/{case_id}.0")
+    audit_log_unavailable(monkeypatch)
+    with pytest.raises(RuntimeError, match="audit log"):
+        client.post(f"/todos/{case_id}.0", data={"csrf": csrf_of(form.text), "outcome": "held"})
+    with web.rt.store.transaction() as tx:
+        todo = tx.todo(f"{case_id}.0")
+    assert todo is not None and todo.status == "open"
+    monkeypatch.undo()
+    done = client.post(
+        f"/todos/{case_id}.0", data={"csrf": csrf_of(form.text), "outcome": "held"}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    entries = Accounts(web.rt.engine).audit_entries("karlskrona", case_id=case_id)
+    assert [(e["action"], e["via"]) for e in entries if e["action"] == "complete_todo"] == [("complete_todo", "web")]
 
 
 def test_a_form_with_errors_shows_them_beside_the_field_and_keeps_what_was_typed(web: Web) -> None:

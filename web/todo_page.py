@@ -182,7 +182,7 @@ def _complete(request: Request, todo_id: str, form: Any) -> Response:
     rt = runtime(request)
     try:
         # The case moves on at once, so the caseworker sees the next to-do when the case page opens.
-        done, _moved = services.complete_for(rt.store, rt.rules, user, todo_id, outcome, now, data)
+        done, _moved = services.complete_for(rt.store, rt.rules, user, todo_id, outcome, now, data, via="web")
     except InputError as exc:
         if exc.kind in ("not_found", "forbidden"):
             raise
@@ -190,11 +190,6 @@ def _complete(request: Request, todo_id: str, form: Any) -> Response:
         return _todo_page(request, user, todo, case, HTTP_STATUS[exc.kind], fields=fields, values=values,
                           message=todo_forms.say(str(exc)))  # fmt: skip
     Drafts(rt.engine).discard(todo_id)  # the to-do is done: nobody's draft of it is wanted any more
-    accounts(request).audit(
-        [AuditEntry(user.username, user.role, "complete_todo", case.id, case.municipality, "web",
-                    f"{done.id} {done.kind} -> {outcome}")],
-        now,
-    )  # fmt: skip
     return RedirectResponse(f"/cases/{case.id}?done={done.id}", 303)
 
 

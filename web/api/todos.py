@@ -12,7 +12,7 @@ from activation.access import User
 from activation.adapters.accounts import AuditEntry
 from activation.errors import InputError
 from activation.ports import TodoFilter
-from web.api.common import CONFLICT, ERRORS, NOT_FOUND, PREFIX, REPLAYED, ApiRoute, ApiUser, IdempotencyKey, _audit
+from web.api.common import CONFLICT, ERRORS, NOT_FOUND, PREFIX, REPLAYED, ApiRoute, ApiUser, IdempotencyKey
 from web.api.models import CaseSummary, Completed, CompleteIn, Todo, TodoList
 from web.app import accounts, clock, require, runtime
 
@@ -80,7 +80,7 @@ def complete_todo(
     rt = runtime(request)
     now = clock(request).now()
     try:
-        done, case = services.complete_for(rt.store, rt.rules, user, todo_id, body.outcome, now, body.data)
+        done, case = services.complete_for(rt.store, rt.rules, user, todo_id, body.outcome, now, body.data, via="api")
     except InputError as exc:
         if exc.kind != "input" or "outcome" in exc.fields:
             raise  # answered by its kind (404, 403, 409) or about the outcome itself
@@ -90,7 +90,6 @@ def complete_todo(
     with rt.store.transaction() as tx:
         moved = tx.cases([case.id])[case.id]
         open_todos = tx.list_todos(TodoFilter(case_id=case.id, limit=500))
-    _audit(request, user, "complete_todo", case, now, f"{done.id} {done.kind} -> {body.outcome}")
     return Completed(
         todo=Todo.of(done, now), case=CaseSummary.of(moved), open_todos=[Todo.of(x, now) for x in open_todos]
     )

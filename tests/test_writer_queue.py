@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from activation.adapters.db import ENV_WRITER_QUEUE, make_engine, reading
-from activation.adapters.writer_queue import QUEUE_SUFFIX
+from activation.adapters.writer_queue import CHECKPOINT_EVERY, QUEUE_SUFFIX, QueuedConnection
 
 
 @pytest.fixture
@@ -116,3 +116,23 @@ def test_the_queue_can_be_turned_off_and_writers_then_meet_only_sqlites_busy_han
     plain.dispose()
     assert (tmp_path / "plain.db").exists()
     assert not (tmp_path / ("plain.db" + QUEUE_SUFFIX)).exists()
+
+
+def test_a_queued_writer_checkpoints_the_wal_after_it_has_left_the_queue_not_inside_its_commit(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "queue.db"
+    seen: list[bool] = []
+    checkpoint = QueuedConnection.checkpoint
+
+    def watched(self: QueuedConnection) -> None:
+        seen.append(queue_is_free(database))
+        checkpoint(self)
+
+    monkeypatch.setattr(QueuedConnection, "checkpoint", watched)
+    with reading(engine) as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+    for n in range(2 * CHECKPOINT_EVERY):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO notes VALUES (:n)"), {"n": n})
+    assert seen and all(seen), seen

@@ -88,7 +88,9 @@ class QueuedConnection(sqlite3.Connection):
         if self._queue_file is None or self._holding:
             return
         if self._queue_fd is None:
-            self._queue_fd = os.open(self._queue_file, os.O_RDWR | os.O_CREAT, 0o666)
+            # Read-only is enough for flock, so another account that may write the database but did
+            # not create this file can still queue.
+            self._queue_fd = os.open(self._queue_file, os.O_RDONLY | os.O_CREAT, 0o666)
         fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
         self._holding = True
 

@@ -82,7 +82,14 @@ def _paced(rate: float, seconds: float, job: Any, workers: int) -> list[Any]:
     return results
 
 
-def measure(db: str | None, rate: float, seconds: float, workers: int, web_workers: int = 1) -> dict[str, Any]:
+def measure(
+    db: str | None,
+    rate: float,
+    seconds: float,
+    workers: int,
+    web_workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Run the server, the applications and the baseline; return the figures."""
     scratch = Path(tempfile.mkdtemp(prefix="activation-latency-"))
     url, pg_name = _fresh_database(db, scratch)
@@ -93,6 +100,7 @@ def measure(db: str | None, rate: float, seconds: float, workers: int, web_worke
         "PREFECT_HOME": str(scratch / "prefect"),
         "DO_NOT_TRACK": "1",
         "ACTIVATION_NEW_PASSWORD": "bench-password-123",
+        **(extra_env or {}),
     }
     _activation("init", env=env)
     out = _activation(
@@ -115,6 +123,13 @@ def measure(db: str | None, rate: float, seconds: float, workers: int, web_worke
 
         def application(n: int) -> tuple[float, bool]:
             sent = time.perf_counter()
+            try:
+                return _application(n, sent)
+            except httpx.TransportError as exc:  # e.g. a kept-alive connection the server had closed
+                print(f"application {n}: {type(exc).__name__} {exc}", file=sys.stderr)
+                return time.perf_counter() - sent, False
+
+        def _application(n: int, sent: float) -> tuple[float, bool]:
             posted = client.post(
                 "/api/v1/applications", json={"municipality": "karlskrona", "citizen_ref": f"bench-{run_id}-{n}"}
             )
@@ -151,6 +166,7 @@ def measure(db: str | None, rate: float, seconds: float, workers: int, web_worke
     return {
         "database": url.split(":")[0],
         "web_workers": web_workers,
+        "settings": " ".join(f"{k}={v}" for k, v in sorted((extra_env or {}).items())) or "defaults",
         "rate_per_s": rate,
         "seconds": seconds,
         "applications": len(results),
@@ -173,9 +189,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long (default 60)")
     parser.add_argument("--workers", type=int, default=32, help="client threads (default 32)")
     parser.add_argument("--web-workers", type=int, default=1, help="serve's --web-workers (default 1)")
+    parser.add_argument(
+        "--no-writer-queue", action="store_true", help="SQLite writers meet only the busy handler (the old way)"
+    )
+    parser.add_argument("--web-threads", type=int, help="cap request threads per web worker (ACTIVATION_WEB_THREADS)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    figures = {"machine": machine(), **measure(args.url, args.rate, args.seconds, args.workers, args.web_workers)}
+    extra = {"ACTIVATION_SQLITE_WRITER_QUEUE": "0"} if args.no_writer_queue else {}
+    if args.web_threads:
+        extra["ACTIVATION_WEB_THREADS"] = str(args.web_threads)
+    figures = {
+        "machine": machine(),
+        **measure(args.url, args.rate, args.seconds, args.workers, args.web_workers, extra),
+    }
     if args.json:
         print(json.dumps(figures, indent=2))
         return

@@ -136,16 +136,24 @@ def event(
     key: Annotated[
         str | None, typer.Option(help="An id of your choosing; the same key again records nothing new.")
     ] = None,
-    by: Annotated[str, typer.Option(help="Who records it (caseworker id).")] = "caseworker",
+    by: Annotated[
+        str | None, typer.Option(help="Who records it: an active user (default: recorded as 'caseworker').")
+    ] = None,
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a job conversation or an offer held outside the journey's stages; the obligations count it."""
     from activation import case_events
+    from activation.adapters.accounts import Accounts
+    from activation.errors import NotFoundError
     from activation.model import Actor
 
     moment = parse_time(now)
     rt = runtime()
+    if by is not None and Accounts(rt.engine).user(by.strip().lower()) is None:
+        # The audit line names who recorded it: a name nobody has would record nobody.
+        raise NotFoundError(f"unknown person {by!r}: no active user has that name", {"by": "unknown"})
+    by = by.strip().lower() if by is not None else "caseworker"
     result = case_events.record_event(
         rt.store,
         rt.rules,

@@ -155,9 +155,20 @@ def demo(
     os.environ[ENV_DATABASE_URL] = db
     runtime().rules.municipality(municipality)
     prefect_env()
-    from flows.demo import run_demo
+    # As `activation tick`: join a running Prefect server, else run the flow code without Prefect;
+    # never start Prefect's ephemeral server (decided before anything imports Prefect).
+    from flows.server import running_server
 
-    summary = run_demo(municipality, applications, seed, weeks, say=None if as_json else err.print)
+    where = running_server()
+    if not as_json:
+        err.print(
+            f"Running the flows on {where}..." if where else "Running the flows in this process without Prefect..."
+        )
+    from flows.demo import run_demo
+    from flows.tick import run_tick, run_tick_without_prefect
+
+    tick = run_tick if where else run_tick_without_prefect
+    summary = run_demo(municipality, applications, seed, weeks, say=None if as_json else err.print, tick=tick)
     summary["sign_in"] = _demo_users(municipality)
     summary["serve"] = f"activation --db {db} serve"
     if as_json:

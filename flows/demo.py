@@ -106,9 +106,18 @@ class Caseworkers:
 
 
 def run_demo(
-    municipality: str, applications: int, seed: int, weeks: int = 13, say: Callable[[str], Any] | None = print
+    municipality: str,
+    applications: int,
+    seed: int,
+    weeks: int = 13,
+    say: Callable[[str], Any] | None = print,
+    tick: Callable[[datetime], Any] = run_tick,
 ) -> dict[str, Any]:
-    """Simulate a quarter: applications arrive, the flows tick every working day, caseworkers work."""
+    """Simulate a quarter: applications arrive, the flows tick every working day, caseworkers work.
+
+    `tick` runs one tick: `run_tick` (a flow run on the Prefect server configured) or, as
+    `activation demo` does when no server is up, `run_tick_without_prefect`.
+    """
     rt = get_runtime()
     rules = rt.rules.municipality(municipality)
     tz = ZoneInfo(rules.timezone)
@@ -146,7 +155,7 @@ def run_demo(
         staff.act(now)
         if say and (n % 5 == 1 or n == len(ticks)):
             say(f"tick {n}/{len(ticks)} {now:%a %d %b %Y %H:%M}")
-        run_tick(now)
+        tick(now)
         with rt.store.transaction() as tx:
             open_todos = tx.list_todos(TodoFilter(municipality=rules.code, limit=100_000))
         for todo in open_todos:

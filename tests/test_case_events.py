@@ -205,11 +205,21 @@ def test_the_cli_records_a_job_conversation_once_and_says_each_mistake_in_one_li
     assert json.loads(first.stdout)["event"]["kind"] == "meeting" and not json.loads(first.stdout)["repeated"]
     again = run(tmp_path, *args)
     assert again.returncode == 0 and "already recorded" in again.stdout and "nothing changed" in again.stdout
+    made = run(
+        tmp_path, "user", "add", "cw-dk", "--role", "caseworker", "--municipality", "allerod", "--team", "jobcenter",
+        "--password", "long-enough-pw",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    offer = ("event", case_id, "--kind", "offer", "--at", "2027-01-04T10:30", "--now", "2027-01-04T11:00")
+    by_someone = run(tmp_path, *offer, "--by", "cw-dk", "--json")
+    assert by_someone.returncode == 0, by_someone.stderr
+    assert json.loads(by_someone.stdout)["event"]["recorded_by"] == "cw-dk"
     for wrong, message in [
         (("event", case_id), "missing option '--kind'"),
         (("event", case_id, "--kind", "coffee"), "unknown kind of event 'coffee'"),
         (("event", case_id, "--kind", "offer", "--at", "soon"), "malformed time 'soon'"),
         (("event", "c-nobody", "--kind", "offer"), "unknown case 'c-nobody'"),
+        (("event", case_id, "--kind", "offer", "--by", "nobody"), "unknown person 'nobody'"),
         (
             ("event", case_id, "--kind", "offer", "--at", "2030-01-01T10:00", "--now", "2027-01-04T11:00"),
             "once it has happened",

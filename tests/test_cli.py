@@ -262,3 +262,11 @@ def test_complete_while_the_clock_is_stopped_says_met_as_stored_and_moves_the_ca
     assert (
         again.returncode == 0 and "was already completed as held" in again.stdout and "nothing changed" in again.stdout
     )
+
+
+def test_the_demo_with_no_prefect_server_up_runs_the_flow_code_in_process_and_starts_no_server(tmp_path: Path) -> None:
+    result = run(tmp_path, "demo", "--applications", "3", "--weeks", "1", "--json", env={"PREFECT_API_URL": ""})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["cases"] == 3
+    # Prefect's ephemeral server would have made its database in PREFECT_HOME (as `tick` avoids).
+    assert not (tmp_path / ".prefect" / "prefect.db").exists()

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from activation.adapters.writer_queue import QueuedConnection, queued
 from activation.errors import InputError
 
 ENV_DATABASE_URL = "ACTIVATION_DATABASE_URL"
@@ -55,6 +56,9 @@ def checked_url(url: str) -> URL:
 
 
 READ_ONLY = "activation_read_only"
+# "0" turns the SQLite writers' queue off (writers then meet only SQLite's busy handler); kept for
+# measuring one against the other (bench/latency.py --no-writer-queue).
+ENV_WRITER_QUEUE = "ACTIVATION_SQLITE_WRITER_QUEUE"
 
 
 @contextmanager
@@ -70,7 +74,11 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     resolved = database_url(url)
     checked_url(resolved)
     if resolved.startswith("sqlite"):
-        engine = create_engine(resolved, connect_args={"timeout": 60}, **kwargs)
+        queue = os.environ.get(ENV_WRITER_QUEUE, "1") != "0"
+        connect_args: dict[str, Any] = {"timeout": 60}
+        if queue:
+            connect_args["factory"] = QueuedConnection
+        engine = create_engine(resolved, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -81,13 +89,28 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            main_file = next(row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main")
             cursor.close()
+            writer = queued(dbapi_connection)
+            if writer is not None:
+                writer.use_queue(main_file)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # A reader's deferred BEGIN reads a snapshot and never waits for a writer (WAL);
-            # only writers queue for the one write lock.
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+            # only writers queue for the one write lock, woken as it is freed (writer_queue.py).
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+                return
+            writer = queued(conn.connection.dbapi_connection)
+            if writer is not None:
+                writer.wait_turn()
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                if writer is not None:
+                    writer.leave()
+                raise
 
         return engine
     return create_engine(resolved, pool_pre_ping=True, **kwargs)

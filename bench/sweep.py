@@ -75,6 +75,7 @@ from activation import services  # noqa: E402
 from activation.adapters import tables as t  # noqa: E402
 from activation.adapters.db import database_url  # noqa: E402
 from activation.adapters.sql import SqlStore  # noqa: E402
+from activation.adapters.sql_sweep import NOTIFICATION_COLUMNS  # noqa: E402
 from bench.common import BenchError, machine, phase  # noqa: E402
 from bench.sweep_setup import (  # noqa: E402
     DAY,
@@ -87,19 +88,6 @@ from bench.sweep_setup import (  # noqa: E402
     seed,
     settle,
 )
-
-NOTIFICATION_COLUMNS = [
-    "id",
-    "case_id",
-    "kind",
-    "step",
-    "notify_role",
-    "recipient",
-    "rule_key",
-    "deadline_due_at",
-    "created_at",
-]
-
 
 # -- the figures --------------------------------------------------------------------------------
 

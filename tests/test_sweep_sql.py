@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from activation import services
 from activation.adapters import tables as t
 from activation.adapters.sql import SqlStore
 from bench.sweep_setup import Database, seed
+from tests.query_plans import full_scans, statements_sent
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -121,39 +122,13 @@ def test_one_batch_larger_than_postgresqls_parameter_limit_fires_every_alarm_onc
     assert fired == 70_000
 
 
-def _plans(store: SqlStore, statements: list[tuple[str, object]]) -> list[str]:
-    """EXPLAIN each statement as its database would run it; PostgreSQL told to avoid table scans it can avoid."""
-    plans = []
-    with store.engine.connect() as conn:
-        postgres = conn.dialect.name == "postgresql"
-        if postgres:
-            conn.exec_driver_sql("SET enable_seqscan = off")
-        for statement, params in statements:
-            explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
-            rows = conn.exec_driver_sql(explain + statement, params).all()  # type: ignore[arg-type]
-            plans.append("\n".join(str(r[-1]) for r in rows))
-        conn.rollback()
-    return plans
-
-
 def test_no_statement_of_a_sweep_scans_the_alarms_whatever_the_statistics_say(store: SqlStore) -> None:
     # ANALYZE right after seeding: every alarm pending, no sweep id anywhere, the statistics that
     # once sent SQLite's planner through every alarm to find one batch.
     seed(Database(store.engine, "test", lambda: None), 2_000, 500, NOW)
-    executed: list[tuple[str, object]] = []
-
-    def remember(conn: object, cursor: object, statement: str, params: object, *rest: object) -> None:
-        if "alarms" in statement and not statement.startswith(("BEGIN", "COMMIT")):
-            executed.append((statement, params))
-
-    event.listen(store.engine, "before_cursor_execute", remember)
-    try:
+    with statements_sent(store) as executed:
         report = services.sweep(store, NOW, batch=100)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", remember)
 
     assert report.fired_escalations == 500
-    assert executed
-    for plan in _plans(store, executed):
-        assert "SCAN alarms" not in plan  # SQLite: a full scan reads "SCAN alarms", an index "SEARCH alarms USING"
-        assert "Seq Scan on alarms" not in plan
+    assert [statement for statement, _ in executed if "alarms" in statement]
+    assert full_scans(store, executed) == []

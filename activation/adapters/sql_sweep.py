@@ -27,7 +27,7 @@ from activation.model import SweepReport
 
 SAMPLE = 100  # fired alarms kept in a sweep report for display; the counts cover all
 
-_NOTIFICATION_COLUMNS = (
+NOTIFICATION_COLUMNS = (  # what a notification row holds (bench/sweep.py writes the same)
     "id",
     "case_id",
     "kind",
@@ -86,7 +86,7 @@ def _notifications(fired: Any, now: datetime) -> Any:
         fired.c.deadline_due_at,
         literal(now, t.UTCDateTime()).label("created_at"),
     ).where(fired.c.state == AlarmState.FIRED.value)
-    return insert_new(t.notifications).from_select(_NOTIFICATION_COLUMNS, rows)
+    return insert_new(t.notifications).from_select(NOTIFICATION_COLUMNS, rows)
 
 
 def _outbox(fired: Any, now: datetime, postgres: bool) -> Any:

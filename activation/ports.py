@@ -256,6 +256,10 @@ class Letters(Protocol):
         """Queue letters for rendering; a repeated letter id is written once."""
         ...
 
+    def meeting_letters(self, todo_id: str) -> list[LetterRequest]:
+        """Return the invitations and cancellations queued for a meeting to-do, oldest first."""
+        ...
+
 
 class AccessLog(Protocol):
     """The audit log: who did what to which case, written with the work it records."""

@@ -262,3 +262,25 @@ def test_complete_while_the_clock_is_stopped_says_met_as_stored_and_moves_the_ca
     assert (
         again.returncode == 0 and "was already completed as held" in again.stdout and "nothing changed" in again.stdout
     )
+
+
+def test_cancel_meeting_removes_the_booked_time_once_and_says_so_in_one_line(tmp_path: Path) -> None:
+    from activation import config, services
+    from activation.adapters.db import make_engine, migrate
+    from activation.adapters.sql import SqlStore
+    from tests.conftest import at
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    migrate(engine)
+    store, rules = SqlStore(engine), config.load()
+    case_id = services.record_application(store, rules, "karlskrona", "ext-1", at("2026-11-17 10:00")).case_id
+    services.advance_cases(store, rules, at("2026-11-17 10:00"))
+    services.book_meeting(store, rules, f"{case_id}.0", at("2026-11-18 10:00"), at("2026-11-17 10:05"))
+    engine.dispose()
+
+    cancelled = run(tmp_path, "cancel-meeting", f"{case_id}.0", "--now", "2026-11-17T11:00", "--json")
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout)["sequence"] == 1
+    again = run(tmp_path, "cancel-meeting", f"{case_id}.0", "--now", "2026-11-17T11:05")
+    assert again.returncode == 2 and again.stderr.strip().count("\n") == 0
+    assert "has no booked meeting to cancel" in again.stderr

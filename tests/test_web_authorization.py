@@ -68,6 +68,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/todos/assign"): {"team_lead"},
     ("GET", "/api/v1/cases/{case_id}"): CASE_ROLES,
     ("POST", "/api/v1/todos/{todo_id}/book"): ACTORS,
+    ("POST", "/api/v1/todos/{todo_id}/book/cancel"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/pauses"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/resume"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/events"): ACTORS,

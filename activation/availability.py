@@ -52,6 +52,16 @@ class Availability:
 
 
 @dataclass(frozen=True)
+class StaffMember:
+    """Whose availability it is: their role, municipality and team."""
+
+    username: str
+    role: str
+    municipality: str | None
+    team: str | None
+
+
+@dataclass(frozen=True)
 class Slot:
     """A free meeting time of one caseworker."""
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from activation.adapters import tables as t
+from activation.adapters.availability_sql import AvailabilitySql
 from activation.adapters.coverage_sql import ExemptionsSql
 from activation.adapters.db import reading
 from activation.adapters.sql_deadlines import DeadlinesSql, ObligationsSql, PausesSql, RuleVersionsSql
@@ -130,5 +131,6 @@ class SqlTransaction(
     AccessLogSql,
     ExemptionsSql,
     WeekPlansSql,
+    AvailabilitySql,
 ):
     """One unit of work on a connection: every role of the Transaction port."""

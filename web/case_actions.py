@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from activation import access, journey
+from activation import access, journey, meeting_hours
 from activation import case_actions as actions
 from activation.access import User
 from activation.adapters.coverage_sql import case_exemptions
@@ -113,6 +113,9 @@ def _book_page(
         current = case_queries.bookings(conn, case.id).get(todo.id)
     length = minutes if 15 <= minutes <= 240 else 60
     choices = actions.meeting_choices(rt.store, rt.rules, user, todo_id, now, length, taken)
+    # The earliest free slot in the caseworkers' meeting hours inside the deadline (issue 15).
+    proposed = meeting_hours.proposed_slot(rt.store, rt.rules, user, todo_id, now)
+    proposed_value = proposed.starts_at.isoformat() if proposed else ""
     tz = _tz(request, case)
     return page(
         request,
@@ -126,8 +129,10 @@ def _book_page(
         current=current,
         tz=tz,
         slot_values=[s.isoformat() for s in choices.slots],
+        proposed=proposed,
+        proposed_value=proposed_value,
         errors=errors or {},
-        values=values or {"place": current.place if current else ""},
+        values=values or {"place": current.place if current else "", "slot": proposed_value},
         problem=problem,
     )
 

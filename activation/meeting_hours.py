@@ -1,8 +1,8 @@
 """Manage caseworkers' meeting hours and absences, and propose the earliest free slot for a meeting to-do.
 
-A caseworker manages their own availability, a team lead their team's caseworkers'. A caseworker of
-another team (or municipality), or no such caseworker, is not found (404, audited as denied by the
-entry point); a teammate or a manager is forbidden (403). The CLI (operators) acts without a user.
+A caseworker manages their own availability, a team lead their team's caseworkers'. Anyone outside
+the caseworker's team (a manager too) finds no such caseworker (404, audited as denied by the entry
+point); a teammate is forbidden (403). The CLI (operators) acts without a user.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     # Acting on a case: the team's caseworkers and its lead; the manager reads only (web/case_actions.py).
     ("GET", "/todos/{todo_id}/book"): ACTORS,
     ("POST", "/todos/{todo_id}/book"): ACTORS,
+    ("POST", "/todos/{todo_id}/book/cancel"): ACTORS,
     ("GET", "/cases/{case_id}/pause"): ACTORS,
     ("POST", "/cases/{case_id}/pause"): ACTORS,
     ("POST", "/cases/{case_id}/resume"): ACTORS,

@@ -43,3 +43,18 @@ def test_the_booking_form_proposes_the_teammates_slot_when_the_caseworker_is_awa
 def test_no_proposal_is_shown_when_no_meeting_hours_are_set(web: Web) -> None:
     page = web.client("caseworker").get(f"/todos/{_meeting(web)}/book")
     assert page.status_code == 200 and "Proposed time" not in page.text
+
+
+def test_the_booked_time_is_cancelled_from_the_booking_form_and_the_case_page_says_so(web: Web) -> None:
+    todo_id = _meeting(web)
+    services.book_meeting(web.rt.store, web.rt.rules, todo_id, at("2026-11-24 10:00"), NOW)
+    client = web.client("caseworker")
+    form = client.get(f"/todos/{todo_id}/book")
+    assert "Cancel the booked time" in form.text
+    csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    done = client.post(f"/todos/{todo_id}/book/cancel", data={"csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith(f"?cancelled={todo_id}")
+    case_page = client.get(done.headers["location"])
+    assert "Cancelled. The cancellation" in case_page.text and "No time booked yet." in case_page.text
+    again = client.post(f"/todos/{todo_id}/book/cancel", data={"csrf": csrf}, follow_redirects=False)
+    assert again.status_code == 409 and "no booked meeting to cancel" in again.text

@@ -177,6 +177,20 @@ def book(
     return RedirectResponse(f"/cases/{case.id}?booked={todo.id}{late}", 303)
 
 
+@router.post("/todos/{todo_id}/book/cancel", response_class=HTMLResponse)
+def cancel_booking(request: Request, todo_id: str, csrf: str = Form("")) -> Response:
+    """Call off the booked time: the citizen gets a cancellation whose calendar file removes it."""
+    user = require(request, *ACTORS)
+    check_csrf(request, csrf)
+    rt = runtime(request)
+    try:
+        _cancelled, case = actions.cancel_booking_for(rt.store, user, todo_id, clock(request).now(), via="web")
+    except InputError as exc:
+        status, _errors, problem = _refusal(exc)
+        return _book_page(request, user, todo_id, 60, status, problem=problem)
+    return RedirectResponse(f"/cases/{case.id}?cancelled={todo_id}", 303)
+
+
 # -- pausing and resuming --------------------------------------------------------------------------
 
 

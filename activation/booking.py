@@ -38,6 +38,11 @@ def self_booking_window(municipality: Municipality, now: datetime) -> SelfBookin
     return SelfBookingWindow(earliest, rule.min_notice, rule.source)
 
 
+BOOKED = "meeting_booked"  # the invitation (and each update of it) with its .ics REQUEST
+CANCELLED = "meeting_cancelled"  # the cancellation with its .ics CANCEL
+MEETING_LETTERS = (BOOKED, CANCELLED)
+
+
 @dataclass(frozen=True)
 class Booked:
     """A meeting booked for a to-do, and the invitation queued for the citizen."""
@@ -46,6 +51,22 @@ class Booked:
     starts_at: datetime
     letter_id: str
     after_deadline: bool
+    sequence: int = 0  # the .ics SEQUENCE: 0 for the first invitation, one more for each update
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A booked meeting called off, and the cancellation queued for the citizen."""
+
+    todo_id: str
+    starts_at: datetime
+    letter_id: str
+    sequence: int
+
+
+def current_booking(history: Sequence[LetterRequest]) -> LetterRequest | None:
+    """Return the invitation that stands: the latest, unless a cancellation came after it."""
+    return history[-1] if history and history[-1].form == BOOKED else None
 
 
 def book_meeting(
@@ -60,7 +81,9 @@ def book_meeting(
 ) -> Booked:
     """Book the time of a meeting to-do; the citizen gets an invitation with an .ics file.
 
-    With `actor`, their audit line is written in the same transaction.
+    A rebooking sends an update of the same calendar event (same UID, SEQUENCE one higher, RFC 5546
+    3.2.2); the same time, length and place again sends nothing new. With `actor`, their audit line
+    is written in the same transaction.
     """
     rules = rules.as_of(now)
     if not 15 <= minutes <= 240:
@@ -87,7 +110,15 @@ def book_meeting(
         if not (office.is_open(starts_at) and office.is_open(ends_at) and same_day):
             problem = f"the office is closed then; {office.describe()}"
             raise InputError(problem, {"starts_at": problem})
-        letter_id = f"{todo_id}:booked:{office.local(starts_at):%Y%m%d%H%M}"
+        history = tx.meeting_letters(todo_id)
+        standing = current_booking(history)
+        place = place or municipality.name
+        if standing is not None and _same_time(standing.context, starts_at, minutes, place):
+            # A form sent twice: the citizen already has this invitation.
+            sequence = int(standing.context.get("sequence", 0))
+            return Booked(todo_id, starts_at, standing.id, starts_at > todo.due_at, sequence)
+        sequence = len(history)  # every letter before this one was a version of the same event
+        letter_id = f"{todo_id}:booked:{sequence}"
         context = {
             "case_id": case.id,
             "municipality": municipality.name,
@@ -96,15 +127,53 @@ def book_meeting(
             "caseworker": case.caseworker,
             "starts_at": starts_at.isoformat(),
             "minutes": minutes,
-            "place": place or municipality.name,
-            "uid": letter_id,
+            "place": place,
+            "uid": todo_id,  # one calendar event per meeting to-do, however often it is rebooked
+            "sequence": sequence,
+            "stamped_at": now.isoformat(),
         }
-        letter = LetterRequest(letter_id, case.id, todo_id, "meeting_booked", municipality.language, context)
+        letter = LetterRequest(letter_id, case.id, todo_id, BOOKED, municipality.language, context)
         tx.add_letters([letter], now)
         if actor is not None:
             detail = f"{todo_id} at {starts_at.isoformat()} ({minutes} min)"
             tx.record_access([actor.line("book_meeting", case, detail)], now)
-    return Booked(todo_id, starts_at, letter_id, starts_at > todo.due_at)
+    return Booked(todo_id, starts_at, letter_id, starts_at > todo.due_at, sequence)
+
+
+def cancel_meeting(store: Store, todo_id: str, now: datetime, actor: Actor | None = None) -> Cancelled:
+    """Call off a meeting to-do's booked time; the citizen gets a cancellation that removes it from their calendar.
+
+    The .ics is METHOD:CANCEL with STATUS:CANCELLED, the same UID and the next SEQUENCE (RFC 5546 3.2.5).
+    The to-do stays open: book it again when a new time is agreed.
+    """
+    with store.transaction() as tx:
+        todo = tx.todo(todo_id)
+        if todo is None:
+            raise NotFoundError(f"unknown to-do {todo_id!r}", {"todo_id": "unknown"})
+        history = tx.meeting_letters(todo_id)
+        standing = current_booking(history)
+        if standing is None:
+            raise ConflictError(f"to-do {todo_id} has no booked meeting to cancel")
+        starts_at = datetime.fromisoformat(str(standing.context["starts_at"]))
+        if starts_at <= now:
+            raise ConflictError(f"the meeting of to-do {todo_id} has begun; record it as held or missed")
+        sequence = len(history)
+        letter_id = f"{todo_id}:cancelled:{sequence}"
+        context = {**standing.context, "uid": todo_id, "sequence": sequence, "stamped_at": now.isoformat()}
+        letter = LetterRequest(letter_id, standing.case_id, todo_id, CANCELLED, standing.language, context)
+        tx.add_letters([letter], now)
+        if actor is not None:
+            case = tx.cases([todo.case_id])[todo.case_id]
+            tx.record_access([actor.line("cancel_meeting", case, f"{todo_id} at {starts_at.isoformat()}")], now)
+    return Cancelled(todo_id, starts_at, letter_id, sequence)
+
+
+def _same_time(context: dict[str, object], starts_at: datetime, minutes: int, place: str) -> bool:
+    try:
+        booked = datetime.fromisoformat(str(context["starts_at"]))
+    except (KeyError, ValueError):
+        return False
+    return booked == starts_at and context.get("minutes") == minutes and context.get("place") == place
 
 
 SLOT_STEP = timedelta(minutes=30)  # meetings start on the hour or the half hour

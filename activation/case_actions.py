@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from activation import access, case_events, journey, pauses, services
 from activation.access import User
-from activation.booking import Booked, book_meeting, free_slots
+from activation.booking import Booked, Cancelled, book_meeting, cancel_meeting, free_slots
 from activation.config import RuleBook
 from activation.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from activation.lifecycle import CaseStatus
@@ -118,6 +118,12 @@ def book_for(
     _todo, case = todo_to_work(store, user, todo_id)
     within_reach(starts_at, now, "starts_at")
     return book_meeting(store, rules, todo_id, starts_at, now, minutes, place.strip(), actor(user, via)), case
+
+
+def cancel_booking_for(store: Store, user: User, todo_id: str, now: datetime, *, via: str) -> tuple[Cancelled, Case]:
+    """Call off a meeting to-do's booked time as a signed-in user; the citizen gets a cancellation and .ics."""
+    _todo, case = todo_to_work(store, user, todo_id)
+    return cancel_meeting(store, todo_id, now, actor(user, via)), case
 
 
 def pause_for(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
+from activation.availability import Absence, Availability, StaffMember
 from activation.model import (
     AuditEntry,
     Case,
@@ -256,6 +257,10 @@ class Letters(Protocol):
         """Queue letters for rendering; a repeated letter id is written once."""
         ...
 
+    def meeting_letters(self, todo_id: str) -> list[LetterRequest]:
+        """Return the invitations and cancellations queued for a meeting to-do, oldest first."""
+        ...
+
 
 class AccessLog(Protocol):
     """The audit log: who did what to which case, written with the work it records."""
@@ -291,6 +296,44 @@ class WeekPlans(Protocol):
     def week_plans(self, municipality: str, since: date, until: date, case_id: str | None = None) -> list[WeekPlan]:
         """Return the week plans starting from since up to (not including) until, of one case if given."""
         ...
+
+
+class Availabilities(Protocol):
+    """Caseworkers' meeting hours, absences and booked meetings (issue 15)."""
+
+    def staff_member(self, username: str) -> StaffMember | None:
+        """Return an active member of staff's role, municipality and team, or None."""
+        ...
+
+    def team_caseworkers(self, municipality: str, team: str) -> list[str]:
+        """Return the active caseworkers of a team, by username."""
+        ...
+
+    def availabilities(self, usernames: Sequence[str], since: date) -> dict[str, Availability]:
+        """Return the availability of each of these caseworkers that has one, with absences ending from `since` on."""
+        ...
+
+    def save_availability(self, availability: Availability, municipality: str, by: str, now: datetime) -> None:
+        """Save a caseworker's meeting hours, slot length and cap, replacing the earlier ones."""
+        ...
+
+    def add_absence(self, username: str, absence: Absence, by: str, now: datetime) -> int:
+        """Record an absence and return its id."""
+        ...
+
+    def remove_absence(self, username: str, absence_id: int) -> bool:
+        """Remove one of a caseworker's absences; tell whether there was one."""
+        ...
+
+    def booked_meetings(
+        self, usernames: Sequence[str], after: datetime, but: str = ""
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        """Return the booked times of these caseworkers' open meeting to-dos ending after `after`, but one to-do's."""
+        ...
+
+
+class AvailabilityWork(Cases, Todos, Availabilities, AccessLog, Protocol):
+    """Managing availability and proposing a slot: staff, their hours, the meeting to-do and the audit line."""
 
 
 class WeekPlanWork(Cases, Todos, JourneySteps, WeekPlans, AccessLog, Protocol):

@@ -9,7 +9,7 @@ from typing import Any
 
 from activation import access, journey
 from activation.assigning import Assigned, assign_caseworker, assign_in
-from activation.booking import Booked, book_meeting
+from activation.booking import Booked, Cancelled, book_meeting, cancel_meeting
 from activation.calendar import CalendarError
 from activation.config import ConfigError, RuleBook
 from activation.errors import AccessDenied, ConflictError, ForbiddenError, InputError, NotFoundError
@@ -391,12 +391,14 @@ __all__ = [
     "Advanced",
     "Assigned",
     "Booked",
+    "Cancelled",
     "InputError",
     "Opened",
     "Recorded",
     "advance_cases",
     "assign_caseworker",
     "book_meeting",
+    "cancel_meeting",
     "complete_and_move_on",
     "complete_for",
     "complete_todo",

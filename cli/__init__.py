@@ -9,7 +9,7 @@ from cli.errors import INTERRUPTED, answer
 
 # Importing a module registers its commands; `activation --help` lists them in this order.
 # isort: off
-from cli import config, todos, cases, coverage, running, simulation, users, notifications, work_duty  # noqa: F401
+from cli import config, todos, cases, coverage, running, simulation, users, notifications, work_duty, availability  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

@@ -124,6 +124,26 @@ def book(
         err.print("[yellow]The meeting is after the to-do's deadline: it will count as missed.[/]")
 
 
+@app.command("cancel-meeting")
+def cancel_meeting(
+    todo_id: Annotated[str, typer.Argument(help="The meeting to-do, e.g. c-7k2m9qxa.0.")],
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Call off a meeting's booked time: the citizen gets a cancellation whose .ics removes it from the calendar."""
+    from activation import services
+
+    rt = runtime()
+    result = services.cancel_meeting(rt.store, todo_id, parse_time(now))
+    if as_json:
+        emit_json(result)
+        return
+    console.print(
+        f"Cancelled the meeting of {result.todo_id} at {local_time(result.starts_at)}; "
+        f"the cancellation ({result.letter_id}) goes out. The to-do stays open: book a new time."
+    )
+
+
 @app.command()
 def event(
     case_id: CaseIdArg,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from icalendar import Calendar, Event
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import ValidationError
 
@@ -50,37 +51,35 @@ def render(form: str, language: str, context: dict[str, Any]) -> str:
 def render_with_attachment(form: str, language: str, context: dict[str, Any]) -> tuple[str, str | None]:
     """Render a letter and, for a booked meeting, its iCalendar (.ics) attachment."""
     values, text = _values_and_text(form, language, context)
-    return text, ics(values) if form in CALENDAR_FORMS else None
+    return text, ics(values, form == "meeting_cancelled") if form in CALENDAR_FORMS else None
 
 
-def ics(values: dict[str, Any]) -> str:
-    """Return an iCalendar file (RFC 5545) for a booked meeting; times in UTC."""
-    start = values["starts_at"].astimezone(ZoneInfo("UTC"))
-    end = start + timedelta(minutes=values["minutes"])
-    stamp = "%Y%m%dT%H%M%SZ"
-    summary = f"{values['municipality']} - {values['team']}"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//activation//meeting//EN",
-        "METHOD:REQUEST",
-        "BEGIN:VEVENT",
-        f"UID:{values['uid']}@activation",
-        f"DTSTAMP:{start.strftime(stamp)}",
-        f"DTSTART:{start.strftime(stamp)}",
-        f"DTEND:{end.strftime(stamp)}",
-        f"SUMMARY:{_ics_text(summary)}",
-        f"LOCATION:{_ics_text(values['place'])}",
-        f"DESCRIPTION:{_ics_text('Case ' + values['case_id'])}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(lines) + "\r\n"
+def ics(values: dict[str, Any], cancelled: bool = False) -> str:
+    """Return an iCalendar file (RFC 5545) inviting to, updating or cancelling a booked meeting; times in UTC.
 
-
-def _ics_text(value: str) -> str:
-    # RFC 5545 3.3.11: escape backslash, semicolon, comma and newlines in text values.
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    Times are written in UTC ("Z"): every calendar client reads them without a VTIMEZONE and shows the
+    local time of its user; the instant is exact across daylight-saving changes (RFC 5545 3.3.5 form 2).
+    One meeting to-do is one event: the same UID throughout, a SEQUENCE that rises with each update,
+    METHOD:REQUEST for an invitation or a new time, METHOD:CANCEL with STATUS:CANCELLED to remove it
+    (RFC 5546 3.2.2, 3.2.5).
+    """
+    start = values["starts_at"].astimezone(UTC)
+    calendar = Calendar()
+    calendar.add("prodid", "-//activation//meeting//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = Event()
+    event.add("uid", f"{values['uid']}@activation")
+    event.add("sequence", values.get("sequence") or 0)
+    event.add("dtstamp", (values.get("stamped_at") or start).astimezone(UTC))
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=values["minutes"]))
+    event.add("summary", f"{values['municipality']} - {values['team']}")
+    event.add("location", values["place"])
+    event.add("description", f"Case {values['case_id']}")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    return bytes(calendar.to_ical()).decode()
 
 
 def _values_and_text(form: str, language: str, context: dict[str, Any]) -> tuple[dict[str, Any], str]:

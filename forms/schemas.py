@@ -139,6 +139,8 @@ class MeetingBooked(FormContext):
     minutes: int = Field(60, ge=15, le=240)
     place: str = Field(..., min_length=2)
     uid: str = Field(..., min_length=3)
+    sequence: int = Field(0, ge=0)  # the .ics SEQUENCE: one more for each update of the same meeting
+    stamped_at: datetime | None = None  # when the invitation was made (DTSTAMP); older letters lack it
 
     @field_validator("starts_at")
     @classmethod
@@ -148,7 +150,12 @@ class MeetingBooked(FormContext):
         return value
 
 
+class MeetingCancelled(MeetingBooked):
+    """A booked meeting called off: the letter, with an .ics file that removes it from the calendar."""
+
+
 SCHEMAS["meeting_booked"] = MeetingBooked
+SCHEMAS["meeting_cancelled"] = MeetingCancelled
 
 
 class NotificationEmail(FormContext):
@@ -166,4 +173,4 @@ class NotificationEmail(FormContext):
 
 
 SCHEMAS["notification_email"] = NotificationEmail
-CALENDAR_FORMS = {"meeting_booked"}  # forms that come with an .ics attachment
+CALENDAR_FORMS = {"meeting_booked", "meeting_cancelled"}  # forms that come with an .ics attachment

@@ -350,6 +350,11 @@ class FakeTransaction:
         for letter_id, body, _attachment in rendered:
             self.s.letters[letter_id]["body"] = body
 
+    def meeting_letters(self, todo_id: str) -> list[LetterRequest]:
+        forms = ("meeting_booked", "meeting_cancelled")
+        letters = [r["letter"] for r in self.s.letters.values()]
+        return [x for x in letters if x.todo_id == todo_id and x.form in forms]
+
     def add_letters(self, letters: Sequence[LetterRequest], now: datetime) -> None:
         for letter in letters:
             self.s.letters.setdefault(letter.id, {"id": letter.id, "letter": letter, "body": None})

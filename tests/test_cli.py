@@ -270,3 +270,68 @@ def test_the_demo_with_no_prefect_server_up_runs_the_flow_code_in_process_and_st
     assert json.loads(result.stdout)["cases"] == 3
     # Prefect's ephemeral server would have made its database in PREFECT_HOME (as `tick` avoids).
     assert not (tmp_path / ".prefect" / "prefect.db").exists()
+
+
+def test_cancel_meeting_removes_the_booked_time_once_and_says_so_in_one_line(tmp_path: Path) -> None:
+    from activation import config, services
+    from activation.adapters.db import make_engine, migrate
+    from activation.adapters.sql import SqlStore
+    from tests.conftest import at
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    migrate(engine)
+    store, rules = SqlStore(engine), config.load()
+    case_id = services.record_application(store, rules, "karlskrona", "ext-1", at("2026-11-17 10:00")).case_id
+    services.advance_cases(store, rules, at("2026-11-17 10:00"))
+    services.book_meeting(store, rules, f"{case_id}.0", at("2026-11-18 10:00"), at("2026-11-17 10:05"))
+    engine.dispose()
+
+    cancelled = run(tmp_path, "cancel-meeting", f"{case_id}.0", "--now", "2026-11-17T11:00", "--json")
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout)["sequence"] == 1
+    again = run(tmp_path, "cancel-meeting", f"{case_id}.0", "--now", "2026-11-17T11:05")
+    assert again.returncode == 2 and again.stderr.strip().count("\n") == 0
+    assert "has no booked meeting to cancel" in again.stderr
+
+
+def test_availability_is_set_shown_and_proposes_a_slot_and_bad_hours_are_one_line(tmp_path: Path) -> None:
+    from activation import config, services
+    from activation.access import User
+    from activation.adapters.accounts import Accounts
+    from activation.adapters.db import make_engine, migrate
+    from activation.adapters.sql import SqlStore
+    from tests.conftest import at
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    migrate(engine)
+    Accounts(engine).add_user(
+        User("cw-01", "Caseworker One", "caseworker", "karlskrona", "arbetsmarknad"), None, at("2026-11-20 15:00")
+    )
+    store, rules = SqlStore(engine), config.load()
+    case_id = services.record_application(
+        store, rules, "karlskrona", "ext-1", at("2026-11-20 15:00"), caseworker="cw-01"
+    ).case_id
+    services.advance_cases(store, rules, at("2026-11-20 15:00"))
+    engine.dispose()
+
+    hours = ("--hours", "mon=09:00-12:00,13:00-16:00", "--hours", "tue=09:00-12:00")
+    done = run(tmp_path, "availability", "set", "cw-01", *hours, "--slot", "45", "--max-per-day", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["hours"] == {"mon": "09:00-12:00,13:00-16:00", "tue": "09:00-12:00"}
+    away = run(tmp_path, "availability", "absence", "cw-01", "course", "2026-11-23", "--now", "2026-11-20T15:00")
+    assert away.returncode == 0 and "course" in away.stdout
+    proposed = run(tmp_path, "availability", "propose", f"{case_id}.0", "--now", "2026-11-20T15:00", "--json")
+    assert json.loads(proposed.stdout) == {"slot": None}  # away Monday, the deadline is Monday 16:30
+    shown = run(tmp_path, "availability", "show", "cw-01", "--now", "2026-11-20T15:00")
+    assert "45-minute slots, at most 3 a day" in shown.stdout and "away (course, #1)" in shown.stdout
+    run(tmp_path, "availability", "absence-remove", "cw-01", "1")
+    proposed = run(tmp_path, "availability", "propose", f"{case_id}.0", "--now", "2026-11-20T15:00")
+    assert "Mon 23 Nov 2026 09:00-09:45 with cw-01" in proposed.stdout
+    for args, message in (
+        (("set", "cw-01", "--hours", "funday=09:00-12:00"), "'funday' is not a weekday"),
+        (("set", "cw-01", "--hours", "mon"), "malformed hours 'mon'"),
+        (("absence", "cw-01", "party", "2026-11-23"), "'party' is not an absence"),
+        (("show", "cw-99"), "unknown caseworker 'cw-99'"),
+    ):
+        refused = run(tmp_path, "availability", *args)
+        assert refused.returncode == 2 and message in refused.stderr and refused.stderr.count("\n") == 1, refused.stderr

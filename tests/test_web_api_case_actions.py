@@ -183,3 +183,17 @@ def test_an_operation_and_its_audit_line_are_written_together_or_not_at_all(
     assert answer.status_code in (200, 201), answer.text
     after = written()
     assert after[0] > before[0] and after[1] == 1
+
+
+def test_a_booked_meeting_is_cancelled_once_and_an_outsider_is_refused_and_audited(web: Web) -> None:
+    case_id = _case_for(web, "api-cancel")
+    api, outsider = Api(web, "caseworker"), Api(web, "outsider")
+    assert api.post(f"/todos/{case_id}.0/book/cancel", {}).status_code == 409  # nothing booked yet
+    api.post(f"/todos/{case_id}.0/book", {"starts_at": "2026-11-24T10:00:00+01:00", "minutes": 45})
+    refused = outsider.post(f"/todos/{case_id}.0/book/cancel", {})
+    assert refused.status_code == 404 and _audited(web, "denied", case_id) == 1
+    cancelled = api.post(f"/todos/{case_id}.0/book/cancel", {})
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["sequence"] == 1 and cancelled.json()["starts_at"] == "2026-11-24T10:00:00+01:00"
+    assert api.post(f"/todos/{case_id}.0/book/cancel", {}).status_code == 409
+    assert _audited(web, "cancel_meeting", case_id) == 1

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from activation import services
+from activation import meeting_hours, services
 from tests.conftest import at
 from tests.web_support import Web, make_web
 
@@ -43,6 +43,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     # Acting on a case: the team's caseworkers and its lead; the manager reads only (web/case_actions.py).
     ("GET", "/todos/{todo_id}/book"): ACTORS,
     ("POST", "/todos/{todo_id}/book"): ACTORS,
+    ("POST", "/todos/{todo_id}/book/cancel"): ACTORS,
     ("GET", "/cases/{case_id}/pause"): ACTORS,
     ("POST", "/cases/{case_id}/pause"): ACTORS,
     ("POST", "/cases/{case_id}/resume"): ACTORS,
@@ -68,6 +69,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/todos/assign"): {"team_lead"},
     ("GET", "/api/v1/cases/{case_id}"): CASE_ROLES,
     ("POST", "/api/v1/todos/{todo_id}/book"): ACTORS,
+    ("POST", "/api/v1/todos/{todo_id}/book/cancel"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/pauses"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/resume"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/events"): ACTORS,
@@ -76,6 +78,12 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/cases/{case_id}/exemptions"): ACTORS,
     ("POST", "/api/v1/cases/{case_id}/week-plans"): ACTORS,
     ("GET", "/api/v1/coverage"): {"manager"},
+    # Meeting hours (issue 15): the caseworker (cw-01) themselves and their team lead.
+    ("GET", "/api/v1/caseworkers/{username}/availability"): ACTORS,
+    ("PUT", "/api/v1/caseworkers/{username}/availability"): ACTORS,
+    ("POST", "/api/v1/caseworkers/{username}/absences"): ACTORS,
+    ("DELETE", "/api/v1/caseworkers/{username}/absences/{absence_id}"): ACTORS,
+    ("GET", "/api/v1/todos/{todo_id}/proposed-slot"): CASE_ROLES,
 }
 ROLES = ["anonymous", "caseworker", "team_lead", "manager", "operations", "outsider"]
 
@@ -108,6 +116,12 @@ def _new_case(web: Web, ref: str, caseworker: str | None = "cw-01") -> str:
     return case_id
 
 
+def _absence(web: Web) -> str:
+    """Return the id of a new absence of cw-01, for the route that removes one."""
+    added = meeting_hours.add_absence(web.rt.store, None, "cw-01", "course", NOW.date(), NOW.date(), NOW, by="ops")
+    return str(added.id)
+
+
 def _client(web: Web, role: str) -> tuple[TestClient, dict[str, str], str]:
     """Return a client signed in as the role (cookies), its API headers and its CSRF token."""
     if role == "anonymous":
@@ -127,6 +141,8 @@ def _call(web: Web, role: str, method: str, path: str, n: int) -> Any:
         path.replace("{case_id}", case_id)
         .replace("{todo_id}", f"{case_id}.0")
         .replace("{version}", "karlskrona-2026.1")
+        .replace("{username}", "cw-01")
+        .replace("{absence_id}", _absence(web) if "{absence_id}" in path else "")
     )
     if url.startswith("/api/"):
         body = (

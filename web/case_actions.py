@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from activation import access, journey
+from activation import access, journey, meeting_hours
 from activation import case_actions as actions
 from activation.access import User
 from activation.adapters.coverage_sql import case_exemptions
@@ -113,6 +113,9 @@ def _book_page(
         current = case_queries.bookings(conn, case.id).get(todo.id)
     length = minutes if 15 <= minutes <= 240 else 60
     choices = actions.meeting_choices(rt.store, rt.rules, user, todo_id, now, length, taken)
+    # The earliest free slot in the caseworkers' meeting hours inside the deadline (issue 15).
+    proposed = meeting_hours.proposed_slot(rt.store, rt.rules, user, todo_id, now)
+    proposed_value = proposed.starts_at.isoformat() if proposed else ""
     tz = _tz(request, case)
     return page(
         request,
@@ -126,8 +129,10 @@ def _book_page(
         current=current,
         tz=tz,
         slot_values=[s.isoformat() for s in choices.slots],
+        proposed=proposed,
+        proposed_value=proposed_value,
         errors=errors or {},
-        values=values or {"place": current.place if current else ""},
+        values=values or {"place": current.place if current else "", "slot": proposed_value},
         problem=problem,
     )
 
@@ -170,6 +175,20 @@ def book(
         return _book_page(request, user, todo_id, length, status, errors, values, problem)
     late = "&late=1" if booked.after_deadline else ""
     return RedirectResponse(f"/cases/{case.id}?booked={todo.id}{late}", 303)
+
+
+@router.post("/todos/{todo_id}/book/cancel", response_class=HTMLResponse)
+def cancel_booking(request: Request, todo_id: str, csrf: str = Form("")) -> Response:
+    """Call off the booked time: the citizen gets a cancellation whose calendar file removes it."""
+    user = require(request, *ACTORS)
+    check_csrf(request, csrf)
+    rt = runtime(request)
+    try:
+        _cancelled, case = actions.cancel_booking_for(rt.store, user, todo_id, clock(request).now(), via="web")
+    except InputError as exc:
+        status, _errors, problem = _refusal(exc)
+        return _book_page(request, user, todo_id, 60, status, problem=problem)
+    return RedirectResponse(f"/cases/{case.id}?cancelled={todo_id}", 303)
 
 
 # -- pausing and resuming --------------------------------------------------------------------------

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, select
 
 from activation.adapters import tables as t
-
-BOOKED = "meeting_booked"  # the letter a booking queues (activation/booking.py); its context holds time and place
+from activation.booking import BOOKED, MEETING_LETTERS  # the letters a booking queues; context: time, place
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,10 @@ class EventLine:
 
 def _latest(rows: Sequence[dict[str, object]]) -> dict[str, Booking]:
     found: dict[str, Booking] = {}
-    for r in rows:  # oldest first: a rebooking replaces the booking before it
+    for r in rows:  # oldest first: a rebooking replaces the booking before it, a cancellation removes it
+        if r["form"] != BOOKED:
+            found.pop(str(r["todo_id"]), None)
+            continue
         context = r["context"]
         assert isinstance(context, dict)
         try:
@@ -57,9 +59,9 @@ def _latest(rows: Sequence[dict[str, object]]) -> dict[str, Booking]:
 def bookings(conn: Connection, case_id: str) -> dict[str, Booking]:
     """Return the latest booking of each of a case's to-dos that has one."""
     rows = conn.execute(
-        select(t.letters.c.todo_id, t.letters.c.context)
-        .where(t.letters.c.case_id == case_id, t.letters.c.form == BOOKED)
-        .order_by(t.letters.c.created_at)
+        select(t.letters.c.todo_id, t.letters.c.form, t.letters.c.context)
+        .where(t.letters.c.case_id == case_id, t.letters.c.form.in_(MEETING_LETTERS))
+        .order_by(t.letters.c.created_at, t.letters.c.id)
     ).mappings()
     return _latest([dict(r) for r in rows])
 
@@ -67,15 +69,15 @@ def bookings(conn: Connection, case_id: str) -> dict[str, Booking]:
 def taken(conn: Connection, assignee: str, but: str, after: datetime) -> list[tuple[datetime, datetime]]:
     """Return when the holder's other open meeting to-dos are booked (from `after` on): those times are not free."""
     rows = conn.execute(
-        select(t.letters.c.todo_id, t.letters.c.context)
+        select(t.letters.c.todo_id, t.letters.c.form, t.letters.c.context)
         .join(t.todos, t.todos.c.id == t.letters.c.todo_id)
         .where(
-            t.letters.c.form == BOOKED,
+            t.letters.c.form.in_(MEETING_LETTERS),
             t.todos.c.assignee == assignee,
             t.todos.c.status == "open",
             t.todos.c.id != but,
         )
-        .order_by(t.letters.c.created_at)
+        .order_by(t.letters.c.created_at, t.letters.c.id)
     ).mappings()
     return [(b.starts_at, b.ends_at) for b in _latest([dict(r) for r in rows]).values() if b.ends_at > after]
 

@@ -196,6 +196,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
     "letter": {
         "meeting_invitation": T_("letter", "Meeting invitation"),
         "meeting_booked": T_("letter", "Meeting booked"),
+        "meeting_cancelled": T_("letter", "Meeting cancelled"),
         "assessment_letter": T_("letter", "Assessment letter"),
         "plan_letter": T_("letter", "Plan letter"),
         "placement_agreement": T_("letter", "Placement agreement"),

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from activation.adapters import tables as t
+from activation.booking import BOOKED, MEETING_LETTERS
 from activation.model import TodoView
 
-BOOKED_LETTER = "meeting_booked"  # the invitation activation/booking.py queues for a booked meeting
+BOOKED_LETTER = BOOKED  # the invitation activation/booking.py queues for a booked meeting
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,14 @@ def todo_facts(conn: Connection, todo: TodoView, meeting: bool) -> TodoFacts:
 
 
 def _booking(conn: Connection, todo_id: str) -> Booking | None:
-    # The latest booking counts: a rebooking queues a new invitation with the new time.
+    # The latest booking counts: a rebooking queues a new invitation with the new time, a cancellation none.
     row = conn.execute(
-        select(t.letters.c.context)
-        .where(t.letters.c.todo_id == todo_id, t.letters.c.form == BOOKED_LETTER)
+        select(t.letters.c.form, t.letters.c.context)
+        .where(t.letters.c.todo_id == todo_id, t.letters.c.form.in_(MEETING_LETTERS))
         .order_by(t.letters.c.created_at.desc(), t.letters.c.id.desc())
         .limit(1)
     ).first()
-    if row is None:
+    if row is None or row.form != BOOKED_LETTER:
         return None
     context = row.context
     starts_at = datetime.fromisoformat(context["starts_at"])

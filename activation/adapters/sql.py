@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from activation.adapters import tables as t
+from activation.adapters.availability_sql import AvailabilitySql
 from activation.adapters.coverage_sql import ExemptionsSql
 from activation.adapters.db import reading
 from activation.adapters.sql_deadlines import DeadlinesSql, ObligationsSql, PausesSql, RuleVersionsSql
@@ -22,6 +23,7 @@ from activation.adapters.sql_journey import CasesSql, JourneyStepsSql, TodosSql
 from activation.adapters.sql_reads import SqlReads
 from activation.adapters.sql_rows import SqlPart, add_to_outbox, insert_new
 from activation.adapters.work_duty_sql import WeekPlansSql
+from activation.booking import MEETING_LETTERS
 from activation.model import AuditEntry, LetterRequest
 from activation.reads import Reads
 
@@ -80,6 +82,16 @@ class LettersSql(SqlPart):
                 now,
             )  # fmt: skip
 
+    def meeting_letters(self, todo_id: str) -> list[LetterRequest]:
+        """Return the invitations and cancellations queued for a meeting to-do, oldest first."""
+        x = t.letters.c
+        rows = self.conn.execute(
+            select(x.id, x.case_id, x.todo_id, x.form, x.language, x.context)
+            .where(x.todo_id == todo_id, x.form.in_(MEETING_LETTERS))
+            .order_by(x.created_at, x.id)
+        ).all()
+        return [LetterRequest(r.id, r.case_id, r.todo_id, r.form, r.language, dict(r.context or {})) for r in rows]
+
     def add_letters(self, letters: Sequence[LetterRequest], now: datetime) -> None:
         """Queue letters for rendering; a repeated letter id is written once."""
         rows = [
@@ -119,5 +131,6 @@ class SqlTransaction(
     AccessLogSql,
     ExemptionsSql,
     WeekPlansSql,
+    AvailabilitySql,
 ):
     """One unit of work on a connection: every role of the Transaction port."""

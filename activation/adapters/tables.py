@@ -24,6 +24,8 @@ from sqlalchemy.sql.expression import false
 from sqlalchemy.sql.expression import true as sa_true
 from sqlalchemy.types import TypeDecorator
 
+from activation.adapters.availability_tables import availability_tables
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Store aware datetimes as UTC; SQLite has no time zones, so refuse naive ones."""
@@ -479,3 +481,6 @@ form_drafts = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
 )
 Index("ix_form_drafts_expires", form_drafts.c.expires_at)
+
+# Caseworkers' meeting hours and absences (issue 15), defined in their own module on this metadata.
+caseworker_availability, caseworker_absences = availability_tables(metadata, UTCDateTime)

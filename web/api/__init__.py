@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api import applications, case_actions, cases, coverage, todos, work_duty
+from web.api import applications, availability, case_actions, cases, coverage, todos, work_duty
 from web.api.common import API_ROLES, KEY_MAX, ApiRoute, ApiUser, IdempotencyKey, api_user, bearer, fingerprint
 
 __all__ = [
@@ -33,3 +33,4 @@ router.include_router(cases.router)
 router.include_router(case_actions.router)
 router.include_router(coverage.router)
 router.include_router(work_duty.router)
+router.include_router(availability.router)

@@ -18,6 +18,7 @@ from activation.pauses import PauseResult
 from web.api.case_models import (
     BookedOut,
     BookIn,
+    CancelledOut,
     DeadlineMove,
     EventIn,
     EventOut,
@@ -106,6 +107,34 @@ def book_meeting(
         minutes=body.minutes,
         letter_id=booked.letter_id,
         after_deadline=booked.after_deadline,
+    )
+
+
+@router.post(
+    "/todos/{todo_id}/book/cancel",
+    tags=["cases"],
+    summary="Cancel a booked meeting",
+    operation_id="cancelMeeting",
+    response_model=CancelledOut,
+    responses={200: {"headers": REPLAYED}, **REFUSED},
+)
+def cancel_meeting(
+    request: Request, user: ApiUser, found: WorkableTodo, idempotency_key: IdempotencyKey = None
+) -> CancelledOut:
+    """Call off a meeting to-do's booked time; the to-do stays open to be booked again.
+
+    The citizen gets a cancellation with an .ics file (METHOD:CANCEL, the invitation's UID, the next
+    SEQUENCE) that removes the meeting from their calendar. No booked meeting, or one already begun: 409.
+    """
+    todo, _case = found
+    rt = runtime(request)
+    cancelled, case = actions.cancel_booking_for(rt.store, user, todo.id, clock(request).now(), via="api")
+    return CancelledOut(
+        todo_id=cancelled.todo_id,
+        case_id=case.id,
+        starts_at=cancelled.starts_at,
+        letter_id=cancelled.letter_id,
+        sequence=cancelled.sequence,
     )
 
 

@@ -42,6 +42,16 @@ class BookedOut(BaseModel):
     after_deadline: bool = Field(description="the meeting is after the to-do's deadline: it will count as missed")
 
 
+class CancelledOut(BaseModel):
+    """The booked meeting called off and the cancellation (with an .ics CANCEL) queued for the citizen."""
+
+    todo_id: str = Field(examples=["c-7k2m9qxa.0"])
+    case_id: str = Field(examples=["c-7k2m9qxa"])
+    starts_at: datetime = Field(description="the time that was booked")
+    letter_id: str = Field(description="the cancellation, rendered by the next letters run")
+    sequence: int = Field(description="the .ics SEQUENCE of the cancellation", examples=[1])
+
+
 class PauseIn(BaseModel):
     """A legal ground that stops the case's clocks, from a start to an end (or until resumed)."""
 

@@ -156,12 +156,19 @@ def record_event_for(
     now: datetime,
     note: str | None = None,
     key: str | None = None,
+    form: str | None = None,
+    held_by: str | None = None,
+    holder: User | None = None,
 ) -> tuple[case_events.EventRecorded, Case]:
-    """Record a job conversation or an offer outside the stages as a signed-in user."""
+    """Record a job conversation or an offer outside the stages as a signed-in user (who held it by default)."""
     with store.transaction() as tx:
         case = workable_case(tx, user, case_id)
     within_reach(occurred_at, now, "occurred_at")
-    return case_events.record_event(store, rules, case_id, kind, occurred_at, now, user.username, note, key), case
+    recorded = case_events.record_event(
+        store, rules, case_id, kind, occurred_at, now, user.username, note, key,
+        form=form, held_by=held_by, holder=holder,
+    )  # fmt: skip
+    return recorded, case
 
 
 def start_for(store: Store, rules: RuleBook, user: User, case_id: str, what: str, now: datetime) -> TodoView:

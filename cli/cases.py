@@ -137,17 +137,28 @@ def event(
         str | None, typer.Option(help="An id of your choosing; the same key again records nothing new.")
     ] = None,
     by: Annotated[str, typer.Option(help="Who records it (caseworker id).")] = "caseworker",
+    contact_form: Annotated[
+        str | None, typer.Option(help="How it was held: in_person (default), phone, video or digital.")
+    ] = None,
+    held_by: Annotated[
+        str | None, typer.Option(help="Who held it: a user of the municipality who works cases (default: --by).")
+    ] = None,
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record a job conversation or an offer held outside the journey's stages; the obligations count it."""
     from activation import case_events
+    from activation.adapters.accounts import Accounts
 
     moment = parse_time(now)
     rt = runtime()
+    holder_name = (held_by or "").strip().lower() or None
+    holder = Accounts(rt.engine).user(holder_name) if holder_name and holder_name != by else None
+    when = parse_time(at_) if at_ else moment
     result = case_events.record_event(
-        rt.store, rt.rules, case_id, kind, parse_time(at_) if at_ else moment, moment, by, note, key, via="cli"
-    )  # its audit line is written with it
+        rt.store, rt.rules, case_id, kind, when, moment, by, note, key, via="cli",  # its audit line is written with it
+        form=contact_form, held_by=holder_name, holder=holder,
+    )  # fmt: skip
     if as_json:
         emit_json(result)
         return
@@ -157,7 +168,10 @@ def event(
             f"{e.kind.capitalize()} at {local_time(e.occurred_at)} was already recorded ({e.id}); nothing changed."
         )
         return
-    console.print(f"Recorded {e.kind} at {local_time(e.occurred_at)} on case {e.case_id} ({e.id}).")
+    console.print(
+        f"Recorded {e.kind} at {local_time(e.occurred_at)} on case {e.case_id} ({e.id}),"
+        f" {(e.contact_form or 'in_person').replace('_', ' ')}, held by {e.held_by or e.recorded_by}."
+    )
     for deadline_id, status in result.closed:
         console.print(f"  {deadline_id}: {status}")
     for deadline_id, _rule, due in result.opened:

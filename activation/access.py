@@ -113,6 +113,16 @@ def check_caseworker(name: str, staff: User | None, municipality: str, team: str
     return staff
 
 
+def check_colleague(name: str, staff: User | None, municipality: str, field: str = "held_by") -> User:
+    """Refuse to name anyone but an active member of the municipality's staff who works cases."""
+    # Who held a job conversation is part of the record (issue 13): a name nobody signs in as is a typo.
+    if staff is None:
+        raise InputError(f"unknown person {name!r}: no active user by that name", {field: "unknown"})
+    if not staff.works_cases or staff.municipality != municipality:
+        raise InputError(f"{name!r} does not work cases in {municipality}", {field: f"not staff of {municipality}"})
+    return staff
+
+
 def may_record_application(user: User, municipality: str) -> bool:
     """Tell whether a user may open a case in a municipality."""
     return user.works_cases and user.municipality == municipality

@@ -186,15 +186,19 @@ def record_event_for(
     now: datetime,
     note: str | None = None,
     key: str | None = None,
+    form: str | None = None,
+    held_by: str | None = None,
+    holder: User | None = None,
     *,
     via: str,
 ) -> tuple[case_events.EventRecorded, Case]:
-    """Record a job conversation or an offer outside the stages as a signed-in user."""
+    """Record a job conversation or an offer outside the stages as a signed-in user (who held it by default)."""
     case = case_to_act_on(store, user, case_id)
     within_reach(occurred_at, now, "occurred_at")
     done = case_events.record_event(
-        store, rules, case_id, kind, occurred_at, now, user.username, note, key, actor(user, via)
-    )
+        store, rules, case_id, kind, occurred_at, now, user.username, note, key, actor(user, via),
+        form=form, held_by=held_by, holder=holder,
+    )  # fmt: skip
     return done, case
 
 

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from activation import journey
+from activation import access, journey
+from activation.access import User
 from activation.config import ConfigError, RuleBook
 from activation.errors import ConflictError, InputError, NotFoundError
 from activation.lifecycle import CaseStatus
@@ -24,6 +25,10 @@ from activation.ports import Store
 
 # The words caseworkers use for the events the obligations count (config: groups.*.cadences.*.event).
 KINDS = {"meeting": "meeting", "job_conversation": "meeting", "offer": "offer"}
+# How a job conversation was held: LAB lets talks be held in person, by phone, by video or digitally
+# (lov nr. 295 af 20/3 2023, "udvidet mulighed for samtaler over video eller telefon"); in person when
+# not said, the law's starting point.
+CONTACT_FORMS = ("in_person", "phone", "video", "digital")
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 NOTE_MAX = 500
 
@@ -45,6 +50,15 @@ def event_kind(kind: str) -> str:
         problem = f"unknown kind of event {kind!r}; kinds: {', '.join(KINDS)}"
         raise InputError(problem, {"kind": problem})
     return found
+
+
+def contact_form(form: str | None) -> str:
+    """Return the form of contact of an event (in person when not given); refuse an unknown one."""
+    chosen = (form or "").strip().lower() or "in_person"
+    if chosen not in CONTACT_FORMS:
+        problem = f"unknown form of contact {form!r}; forms: {', '.join(CONTACT_FORMS)}"
+        raise InputError(problem, {"contact_form": problem})
+    return chosen
 
 
 def event_id(case_id: str, kind: str, occurred_at: datetime, key: str | None = None) -> str:
@@ -69,13 +83,21 @@ def record_event(
     note: str | None = None,
     key: str | None = None,
     actor: Actor | None = None,
+    form: str | None = None,
+    held_by: str | None = None,
+    holder: User | None = None,
 ) -> EventRecorded:
     """Record a job conversation or an offer outside the stages; the obligations count it once.
 
-    With `actor` (who, through what: "cli", "web", "api"), their audit line is written in the same
-    transaction; a repeat of the same submission writes none.
+    `form` is the form of contact (CONTACT_FORMS, in person when not given); `held_by` who held it, by
+    default the recorder `by`; anyone else must be `holder`, an active member of the case's municipality
+    who works cases (the entry point looks the name up). With `actor` (who, through what: "cli", "web",
+    "api"), their audit line is written in the same transaction; a repeat of the same submission
+    writes none.
     """
     kind = event_kind(kind)
+    form = contact_form(form)
+    held_by = (held_by or "").strip() or by
     if occurred_at.tzinfo is None:
         raise InputError("the time of the event needs a time zone", {"occurred_at": "needs a time zone"})
     if occurred_at > now:
@@ -84,11 +106,15 @@ def record_event(
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
         raise InputError(f"a note holds at most {NOTE_MAX} characters", {"note": f"at most {NOTE_MAX} characters"})
-    event = RecordedEvent(event_id(case_id, kind, occurred_at, key), case_id, kind, occurred_at, by, now, note)
     with store.transaction() as tx:
         case = tx.cases([case_id]).get(case_id)
         if case is None:
             raise NotFoundError(f"unknown case {case_id!r}", {"case_id": "unknown"})
+        if held_by != by:
+            held_by = access.check_colleague(held_by, holder, case.municipality).username
+        event = RecordedEvent(
+            event_id(case_id, kind, occurred_at, key), case_id, kind, occurred_at, by, now, note, form, held_by
+        )
         earlier = tx.recorded_event(event.id)
         if earlier is not None:
             return _repeated(earlier, event)
@@ -125,7 +151,8 @@ def record_event(
         pause_new_deadlines(tx, rules, changes.opened_as_open(), now)
         if actor is not None:
             closed = ", ".join(f"{i} {s}" for i, s, _at in changes.closed) or "no period closed"
-            tx.record_access([actor.line("record_event", case, f"{kind} at {occurred_at.isoformat()}; {closed}")], now)
+            detail = f"{kind} at {occurred_at.isoformat()}, {form}, held by {held_by}; {closed}"
+            tx.record_access([actor.line("record_event", case, detail)], now)
     return EventRecorded(
         event,
         False,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from activation.access import User
@@ -133,6 +133,25 @@ def measure(
             )
         )
     return found
+
+
+def target_since(rules: RuleBook, code: str, key: str, now: datetime) -> date | None:
+    """Return the day a coverage target took effect in the rules in force now (None: in every version)."""
+    # A target placed in a dated national version (LOV nr. 1750/2025: from 2026-07-01) is not measured
+    # for months before it: no municipality was held to 75 % then.
+    history = rules.history.get(code.lower(), ())
+    local = now.astimezone(ZoneInfo(history[0].municipality.timezone)).date() if history else now.date()
+    since: date | None = None
+    unbroken = False
+    for version in history:
+        if version.effective_from is not None and version.effective_from > local:
+            break
+        if key in version.municipality.coverage_targets:
+            if not unbroken:
+                since, unbroken = version.effective_from, True
+        else:
+            since, unbroken = None, False
+    return since
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ class RecordedEvent:
     recorded_by: str
     recorded_at: datetime
     note: str | None = None
+    contact_form: str | None = None  # in_person | phone | video | digital (activation/case_events.py)
+    held_by: str | None = None  # the person of the municipality who held it (default: who recorded it)
 
 
 @dataclass

@@ -159,6 +159,12 @@ def event(
     by: Annotated[
         str | None, typer.Option(help="Who records it: an active user (default: recorded as 'caseworker').")
     ] = None,
+    contact_form: Annotated[
+        str | None, typer.Option(help="How it was held: in_person (default), phone, video or digital.")
+    ] = None,
+    held_by: Annotated[
+        str | None, typer.Option(help="Who held it: a user of the municipality who works cases (default: --by).")
+    ] = None,
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -174,18 +180,13 @@ def event(
         # The audit line names who recorded it: a name nobody has would record nobody.
         raise NotFoundError(f"unknown person {by!r}: no active user has that name", {"by": "unknown"})
     by = by.strip().lower() if by is not None else "caseworker"
+    holder_name = (held_by or "").strip().lower() or None
+    holder = Accounts(rt.engine).user(holder_name) if holder_name and holder_name != by else None
+    when = parse_time(at_) if at_ else moment
     result = case_events.record_event(
-        rt.store,
-        rt.rules,
-        case_id,
-        kind,
-        parse_time(at_) if at_ else moment,
-        moment,
-        by,
-        note,
-        key,
-        Actor(by, "system", "cli"),
-    )  # its audit line is written with it
+        rt.store, rt.rules, case_id, kind, when, moment, by, note, key, Actor(by, "system", "cli"),
+        form=contact_form, held_by=holder_name, holder=holder,
+    )  # its audit line is written with it  # fmt: skip
     if as_json:
         emit_json(result)
         return
@@ -195,7 +196,10 @@ def event(
             f"{e.kind.capitalize()} at {local_time(e.occurred_at)} was already recorded ({e.id}); nothing changed."
         )
         return
-    console.print(f"Recorded {e.kind} at {local_time(e.occurred_at)} on case {e.case_id} ({e.id}).")
+    console.print(
+        f"Recorded {e.kind} at {local_time(e.occurred_at)} on case {e.case_id} ({e.id}),"
+        f" {(e.contact_form or 'in_person').replace('_', ' ')}, held by {e.held_by or e.recorded_by}."
+    )
     for deadline_id, status in result.closed:
         console.print(f"  {deadline_id}: {status}")
     for deadline_id, _rule, due in result.opened:

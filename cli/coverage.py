@@ -47,6 +47,7 @@ def coverage_report(
     as_json: JsonOpt = False,
 ) -> None:
     """Show each coverage target's share per month, exemptions counted, the current month as a forecast."""
+    from activation import coverage
     from activation.adapters.coverage_sql import target_coverage
     from activation.adapters.db import reading
 
@@ -56,7 +57,10 @@ def coverage_report(
     if not m.coverage_targets:
         raise UserError(f"{m.code} has no coverage targets (config: coverage_targets)")
     with reading(rt.engine) as conn:
-        found = {key: target_coverage(conn, m, key, at, months) for key in m.coverage_targets}
+        found = {
+            key: target_coverage(conn, m, key, at, months, coverage.target_since(rt.rules, m.code, key, at))
+            for key in m.coverage_targets
+        }
     if as_json:
         emit_json({key: [r.figures() for r in rows] for key, rows in found.items()})
         return

@@ -18,11 +18,12 @@ from activation import case_actions as actions
 from activation.access import User
 from activation.adapters.coverage_sql import case_exemptions
 from activation.adapters.db import reading
+from activation.case_events import CONTACT_FORMS
 from activation.errors import HTTP_STATUS, InputError
 from activation.model import Case
 from activation.reads import CaseDetail
 from web import case_queries
-from web.app import check_csrf, clock, page, require, runtime
+from web.app import accounts, check_csrf, clock, page, require, runtime
 from web.case_texts import MINUTES, NOTE_MAX, BadTime, field_errors, local_input, message, moment, withdrawal_stages
 from web.i18n import _
 
@@ -315,17 +316,25 @@ def _event_page(
     problem: str | None = None,
 ) -> Response:
     now = local_input(clock(request).now(), _tz(request, case))
+    user = require(request, *ACTORS)
     return page(
         request,
         "case_event.html.j2",
         status_code,
         case=case,
         kinds=journey.EVENTS,
+        forms=CONTACT_FORMS,
+        colleagues=_colleagues(request, case),
         errors=errors or {},
-        values=values or {"occurred_at": now},
+        values=values or {"occurred_at": now, "contact_form": "in_person", "held_by": user.username},
         problem=problem,
         note_max=NOTE_MAX,
     )
+
+
+def _colleagues(request: Request, case: Case) -> list[User]:
+    """Return who may have held a conversation on the case: the municipality's staff who work cases."""
+    return [u for u in accounts(request).users(case.municipality) if u.works_cases]
 
 
 @router.get("/cases/{case_id}/event", response_class=HTMLResponse)
@@ -343,14 +352,18 @@ def record_event(
     kind: str = Form(""),
     occurred_at: str = Form(""),
     note: str = Form(""),
+    contact_form: str = Form(""),
+    held_by: str = Form(""),
 ) -> Response:
-    """Record the event; the obligations count it (the same submission twice is recorded once)."""
+    """Record the event, how and by whom it was held; the obligations count it (the same submission twice once)."""
     user = require(request, *ACTORS)
     check_csrf(request, csrf)
     case = _workable_case(request, user, case_id)
-    values = {"kind": kind, "occurred_at": occurred_at, "note": note}
+    values = {"kind": kind, "occurred_at": occurred_at, "note": note, "contact_form": contact_form, "held_by": held_by}
     if kind not in journey.EVENTS:
         return _event_page(request, case, 422, {"kind": _("Choose what happened.")}, values)
+    if contact_form and contact_form not in CONTACT_FORMS:  # left out: in person, as the domain says
+        return _event_page(request, case, 422, {"contact_form": _("Choose how it was held.")}, values)
     try:
         when = moment(occurred_at, _tz(request, case))
     except BadTime:
@@ -360,9 +373,13 @@ def record_event(
     rt = runtime(request)
     now = clock(request).now()
     try:
-        recorded, case = actions.record_event_for(rt.store, rt.rules, user, case_id, kind, when, now, note, via="web")
+        holder = accounts(request).user(held_by) if held_by else None
+        recorded, case = actions.record_event_for(
+            rt.store, rt.rules, user, case_id, kind, when, now, note, None, contact_form, held_by or None, holder,
+            via="web",
+        )  # fmt: skip
     except InputError as exc:
-        status, errors, problem = _refusal(exc, ("kind", "occurred_at", "note"))
+        status, errors, problem = _refusal(exc, ("kind", "occurred_at", "note", "contact_form", "held_by"))
         return _event_page(request, case, status, errors, values, problem)
     return RedirectResponse(f"/cases/{case.id}?recorded={recorded.event.kind}", 303)
 

@@ -36,6 +36,8 @@ class EventLine:
     outside_stages: bool
     note: str | None
     recorded_by: str | None
+    contact_form: str | None = None  # in_person | phone | video | digital; None before issue 13 item 4
+    held_by: str | None = None
 
 
 def _latest(rows: Sequence[dict[str, object]]) -> dict[str, Booking]:
@@ -86,12 +88,29 @@ def events(conn: Connection, case_id: str) -> list[EventLine]:
     """Return a case's meetings and offers as the obligations count them, newest first."""
     e = t.case_events.c
     rows = conn.execute(
-        select(e.kind, e.occurred_at, e.step_id, e.note, e.recorded_by, t.steps.c.recorded_by.label("step_by"))
+        select(
+            e.kind,
+            e.occurred_at,
+            e.step_id,
+            e.note,
+            e.recorded_by,
+            e.contact_form,
+            e.held_by,
+            t.steps.c.recorded_by.label("step_by"),
+        )
         .outerjoin(t.steps, t.steps.c.id == e.step_id)
         .where(e.case_id == case_id)
         .order_by(e.occurred_at.desc(), e.id.desc())
     ).mappings()
     return [
-        EventLine(r["kind"], r["occurred_at"], r["step_id"] is None, r["note"], r["recorded_by"] or r["step_by"])
+        EventLine(
+            r["kind"],
+            r["occurred_at"],
+            r["step_id"] is None,
+            r["note"],
+            r["recorded_by"] or r["step_by"],
+            r["contact_form"],
+            r["held_by"],
+        )
         for r in rows
     ]

@@ -67,6 +67,8 @@ SAYS: list[tuple[str, re.Pattern[str], Callable[[], str]]] = [
      lambda: _("Record it once it has happened: a time now or earlier.")),
     ("occurred_at", re.compile(r"^before the obligations started$"),
      lambda: _("That is before the case's obligations began; it would not count.")),
+    ("contact_form", re.compile(r""), lambda: _("Choose how it was held.")),
+    ("held_by", re.compile(r""), lambda: _("Choose who held it: a colleague in the municipality.")),
     ("note", re.compile(r""), lambda: _("At most %(n)d characters.", n=NOTE_MAX)),
     ("pause_id", re.compile(r"^none open$"), lambda: _("The case has no pause without an end.")),
     ("case_id", re.compile(r"^no obligations run$"),

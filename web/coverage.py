@@ -30,10 +30,12 @@ def coverage_page(request: Request, months: str | None = None) -> Response:
     _user, base = _manager(request)
     count, months_note = parse_months(months)
     now = clock(request).now()
-    m = runtime(request).rules.as_of(now).municipality(base.code)  # the rules in force today
-    with reading(runtime(request).engine) as conn:
+    rt = runtime(request)
+    m = rt.rules.as_of(now).municipality(base.code)  # the rules in force today
+    with reading(rt.engine) as conn:
         targets = [
-            (key, target, target_coverage(conn, m, key, now, count)) for key, target in m.coverage_targets.items()
+            (key, target, target_coverage(conn, m, key, now, count, coverage.target_since(rt.rules, m.code, key, now)))
+            for key, target in m.coverage_targets.items()
         ]
     return page(
         request,

@@ -208,6 +208,13 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "offer": T_("event", "offer"),
         "application received": T_("event", "application received"),
     },
+    # How a job conversation was held (activation/case_events.py CONTACT_FORMS; LAB allows phone and video).
+    "contact_form": {
+        "in_person": T_("contact_form", "in person"),
+        "phone": T_("contact_form", "by phone"),
+        "video": T_("contact_form", "by video"),
+        "digital": T_("contact_form", "digitally"),
+    },
     "calendar": {
         "office": T_("calendar", "office hours"),
         "meetings": T_("calendar", "meeting hours"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -55,11 +55,20 @@ def case_exemptions(conn: Connection, case_id: str) -> list[Exemption]:
 
 
 def target_coverage(
-    conn: Connection, municipality: Municipality, target_key: str, now: datetime, months: int
+    conn: Connection,
+    municipality: Municipality,
+    target_key: str,
+    now: datetime,
+    months: int,
+    since: date | None = None,
 ) -> list[coverage.CoverageMonth]:
-    """Return the coverage of a target for the last `months` calendar months, the current one last."""
+    """Return the coverage of a target for the last `months` calendar months, the current one last.
+
+    Months before `since` (the day the target took effect, coverage.target_since) are left out.
+    """
     target = municipality.coverage_targets[target_key]
     window = month_window(now, municipality.timezone, months)
+    shown = [m for m in window.months if since is None or m >= (since.year, since.month)]
     d = t.deadlines.c
     rows = conn.execute(
         select(d.case_id, d.due_at, d.status)
@@ -76,6 +85,4 @@ def target_coverage(
     exempted = conn.execute(
         select(t.coverage_exemptions).where(x.municipality == municipality.code, x.target == target_key)
     ).all()
-    return coverage.measure(
-        target, periods, [_exemption(r) for r in exempted], window.months, municipality.timezone, now
-    )
+    return coverage.measure(target, periods, [_exemption(r) for r in exempted], shown, municipality.timezone, now)

@@ -290,6 +290,8 @@ class ObligationsSql(SqlPart):
             "note": event.note,
             "recorded_by": event.recorded_by,
             "recorded_at": event.recorded_at,
+            "contact_form": event.contact_form,
+            "held_by": event.held_by,
         }
         found = self.conn.execute(insert_new(t.case_events).values(row).returning(t.case_events.c.id)).first()
         return None if found is None else int(found[0])
@@ -298,11 +300,21 @@ class ObligationsSql(SqlPart):
         """Return an event recorded outside the stages by its id."""
         e = t.case_events.c
         r = self.conn.execute(
-            select(e.event_id, e.case_id, e.kind, e.occurred_at, e.recorded_by, e.recorded_at, e.note).where(
-                e.event_id == event_id
-            )
+            select(
+                e.event_id,
+                e.case_id,
+                e.kind,
+                e.occurred_at,
+                e.recorded_by,
+                e.recorded_at,
+                e.note,
+                e.contact_form,
+                e.held_by,
+            ).where(e.event_id == event_id)
         ).first()
-        return None if r is None else RecordedEvent(r[0], r[1], r[2], r[3], r[4] or "", r[5] or r[3], r[6])
+        if r is None:
+            return None
+        return RecordedEvent(r[0], r[1], r[2], r[3], r[4] or "", r[5] or r[3], r[6], r[7], r[8])
 
 
 class PausesSql(SqlPart):

@@ -295,6 +295,9 @@ case_events = Table(
     Column("note", Text),
     Column("recorded_by", String(128)),
     Column("recorded_at", UTCDateTime()),
+    # How the conversation or offer was held and by whom (issue 13 item 4); NULL for older events.
+    Column("contact_form", String(16)),  # in_person | phone | video | digital
+    Column("held_by", String(128)),
     # A step records each kind of event once, however often it is applied.
     UniqueConstraint("step_id", "kind", name="uq_case_events_step_kind"),
     UniqueConstraint("event_id", name="uq_case_events_event_id"),

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from activation import case_actions as actions
+from activation.adapters.accounts import Accounts
 from activation.model import Case, TodoView
 from activation.pauses import PauseResult
 from web.api.case_models import (
@@ -213,9 +214,12 @@ def record_event(
     rt = runtime(request)
     now = clock(request).now()
     when = body.occurred_at or now
+    held_by = (body.held_by or "").strip().lower() or None
+    holder = Accounts(rt.engine).user(held_by) if held_by else None
     recorded, case = actions.record_event_for(
-        rt.store, rt.rules, user, case.id, body.kind, when, now, body.note, body.key, via="api"
-    )
+        rt.store, rt.rules, user, case.id, body.kind, when, now, body.note, body.key,
+        body.contact_form, held_by, holder, via="api",
+    )  # fmt: skip
     if recorded.repeated:
         response.status_code = 200
     e = recorded.event
@@ -224,6 +228,8 @@ def record_event(
         case_id=e.case_id,
         kind=e.kind,
         occurred_at=e.occurred_at,
+        contact_form=e.contact_form,
+        held_by=e.held_by,
         repeated=recorded.repeated,
         closed=[PeriodClosed(deadline_id=i, status=s) for i, s in recorded.closed],
         opened=[PeriodOpened(deadline_id=i, rule_key=k, due_at=d) for i, k, d in recorded.opened],

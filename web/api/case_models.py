@@ -125,6 +125,7 @@ class EventIn(BaseModel):
             "examples": [
                 {"kind": "meeting", "occurred_at": "2026-11-23T08:30:00+01:00", "note": "CV and job search"},
                 {"kind": "offer", "occurred_at": "2026-11-23T08:30:00+01:00", "key": "case-system-4711"},
+                {"kind": "meeting", "contact_form": "phone", "held_by": "cw-02"},
             ]
         },
     )
@@ -143,6 +144,15 @@ class EventIn(BaseModel):
         description="an id of the client's choosing: the same key again records nothing new. Without one, the same"
         " kind at the same moment on the same case is the same event",
         examples=["case-system-4711"],
+    )
+    contact_form: Literal["in_person", "phone", "video", "digital"] | None = Field(  # case_events.CONTACT_FORMS
+        default=None, description="how it was held: in_person (when left out), phone, video or digital"
+    )
+    held_by: str | None = Field(
+        default=None,
+        max_length=128,
+        description="who held it: a user of the case's municipality who works cases; the caller when left out",
+        examples=["cw-02"],
     )
 
 
@@ -168,6 +178,8 @@ class EventOut(BaseModel):
     case_id: str = Field(examples=["c-7k2m9qxa"])
     kind: str = Field(examples=["meeting"])
     occurred_at: datetime
+    contact_form: str | None = Field(examples=["phone"], description="in_person, phone, video or digital")
+    held_by: str | None = Field(examples=["cw-02"], description="who held it")
     repeated: bool = Field(description="recorded before: nothing changed this time")
     closed: list[PeriodClosed]
     opened: list[PeriodOpened]

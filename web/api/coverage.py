@@ -144,7 +144,10 @@ def coverage_targets(
     now = clock(request).now()
     m = rt.rules.as_of(now).municipality(str(user.municipality))  # the rules in force today
     with reading(rt.engine) as conn:
-        found = {key: target_coverage(conn, m, key, now, months) for key in m.coverage_targets}
+        found = {
+            key: target_coverage(conn, m, key, now, months, coverage.target_since(rt.rules, m.code, key, now))
+            for key in m.coverage_targets
+        }
     return CoverageOut(
         targets={k: [CoverageMonthOut.model_validate(r.figures()) for r in rows] for k, rows in found.items()}
     )

@@ -132,7 +132,8 @@ def test_the_case_page_form_records_how_and_by_whom_and_the_case_page_shows_it(w
     assert _stored(web, case_id) == [("meeting", "phone", "cw-02", "cw-01")]
     page = client.get(f"/cases/{case_id}").text
     line = page.split('<ul class="events">', 1)[1].split("</li>", 1)[0]
-    assert "· by phone <small>held by cw-02</small> <small>by cw-01</small>" in line  # held by cw-02, recorded by cw-01
+    # Held by cw-02, recorded by cw-01: the page names them as people.
+    assert "· by phone <small>held by Caseworker Two</small> <small>by Caseworker One</small>" in line
     [audit] = [e for e in Accounts(web.rt.engine).audit_entries("karlskrona") if e["action"] == "record_event"]
     assert "phone, held by cw-02" in audit["detail"]
 
@@ -141,6 +142,11 @@ def test_the_cli_takes_the_form_and_the_holder_and_says_a_wrong_one_in_one_line(
     applied = run(tmp_path, "apply", "allerod", "DK-EC", "--now", "2026-11-02T10:00", "--json")
     assert applied.returncode == 0, applied.stderr
     case_id = json.loads(applied.stdout)["case_id"]
+    made = run(
+        tmp_path, "user", "add", "cw-01", "--role", "caseworker", "--municipality", "allerod", "--team", "jobcenter",
+        "--password", "long-enough-pw",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr  # --by names an active user
     when = ("--at", "2027-01-04T10:00", "--now", "2027-01-04T11:00")
     said = run(tmp_path, "event", case_id, "--kind", "meeting", *when, "--contact-form", "phone", "--by", "cw-01")
     assert said.returncode == 0, said.stderr
